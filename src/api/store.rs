@@ -1,0 +1,993 @@
+//! The store: kubetwin's apiserver + etcd analog. Objects live in dense per-kind arenas
+//! addressed by small integer ids, with a name index per kind. Every write assigns a
+//! resourceVersion, runs validation and records a [`Change`] (the watch event) that the
+//! runtime feeds to controllers. Indexes (pods by node, by owner) and per-node
+//! aggregates (requested resources and pod count of non-terminal pods, the scheduler's
+//! NodeInfo sums) are maintained incrementally on every write, never recomputed.
+//!
+//! With journaling on, each write and each Kubernetes Event is also appended to a
+//! journal that becomes the run's `events.jsonl`.
+
+use super::objects::*;
+use super::resources::Resources;
+use crate::engine::{SimTime, rng::SimRng};
+use rand::Rng;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A dense arena of one kind's objects with a (namespace, name) index.
+#[derive(Debug, Clone)]
+pub struct Arena<T> {
+    slots: Vec<Option<T>>,
+    by_name: BTreeMap<(String, String), u32>,
+}
+
+impl<T> Default for Arena<T> {
+    fn default() -> Self {
+        Arena {
+            slots: Vec::new(),
+            by_name: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T> Arena<T> {
+    /// The object with this id, if it exists.
+    pub fn get(&self, id: u32) -> Option<&T> {
+        self.slots.get(id as usize).and_then(|s| s.as_ref())
+    }
+    fn get_mut(&mut self, id: u32) -> Option<&mut T> {
+        self.slots.get_mut(id as usize).and_then(|s| s.as_mut())
+    }
+    /// The id of the object named `name` in `namespace` (empty for cluster-scoped).
+    pub fn id_of(&self, namespace: &str, name: &str) -> Option<u32> {
+        self.by_name
+            .get(&(namespace.to_string(), name.to_string()))
+            .copied()
+    }
+    /// Live objects in id (creation) order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().map(|o| (i as u32, o)))
+    }
+    /// Live objects sorted by (namespace, name).
+    pub fn iter_by_name(&self) -> impl Iterator<Item = (u32, &T)> {
+        self.by_name
+            .values()
+            .filter_map(|&id| self.get(id).map(|o| (id, o)))
+    }
+    /// Number of live objects.
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+    /// One past the largest id ever assigned (for id-indexed side tables).
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+}
+
+/// What happened to an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Op {
+    /// Created.
+    Added,
+    /// Updated.
+    Modified,
+    /// Removed (finally, after any graceful period).
+    Deleted,
+}
+
+impl Op {
+    /// The watch event type (`ADDED`, `MODIFIED`, `DELETED`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Added => "ADDED",
+            Op::Modified => "MODIFIED",
+            Op::Deleted => "DELETED",
+        }
+    }
+}
+
+/// A watch event. For deletions `old` holds the removed object.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// The object's kind.
+    pub kind: Kind,
+    /// Its id within the kind's arena.
+    pub id: u32,
+    /// What happened.
+    pub op: Op,
+    /// The removed object, for `Deleted`.
+    pub old: Option<Box<Object>>,
+}
+
+/// Why the store refused a write.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A name collision.
+    #[error("{kind} {namespace}/{name} already exists")]
+    AlreadyExists {
+        /// Kind.
+        kind: Kind,
+        /// Namespace.
+        namespace: String,
+        /// Name.
+        name: String,
+    },
+    /// The object does not exist.
+    #[error("{kind} {0} not found", kind = .1)]
+    NotFound(String, Kind),
+    /// Validation failed.
+    #[error("invalid {kind} {name}: {message}")]
+    Invalid {
+        /// Kind.
+        kind: Kind,
+        /// Name.
+        name: String,
+        /// Why.
+        message: String,
+    },
+}
+
+/// Incrementally maintained sums over the non-terminal pods bound to a node (the
+/// scheduler's and kubelet's view of what is in use).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NodeUsage {
+    /// Sum of effective requests.
+    pub requested: Resources,
+    /// Sum of CPU requests with the scheduler's non-zero default (100m) applied.
+    pub non_zero_cpu_milli: i64,
+    /// Sum of memory requests with the non-zero default (200Mi) applied.
+    pub non_zero_memory: i64,
+    /// Number of pods.
+    pub pods: i64,
+}
+
+/// The scheduler's default CPU request for a container that sets none (millicores);
+/// pkg/scheduler/util/pod_resources.go DefaultMilliCPURequest.
+pub const DEFAULT_MILLI_CPU_REQUEST: i64 = 100;
+/// The scheduler's default memory request for a container that sets none (bytes);
+/// pkg/scheduler/util/pod_resources.go DefaultMemoryRequest.
+pub const DEFAULT_MEMORY_REQUEST: i64 = 200 * 1024 * 1024;
+
+/// A pod's (cpu, memory) request with the non-zero defaults applied per container
+/// (pkg/scheduler/util/pod_resources.go GetNonzeroRequests), init containers taken as max.
+pub fn non_zero_requests(spec: &PodSpec) -> (i64, i64) {
+    let nz = |c: &Container| {
+        let cpu = if c.requests.cpu_milli == 0 && !has_explicit(c, "cpu") {
+            DEFAULT_MILLI_CPU_REQUEST
+        } else {
+            c.requests.cpu_milli
+        };
+        let mem = if c.requests.memory == 0 && !has_explicit(c, "memory") {
+            DEFAULT_MEMORY_REQUEST
+        } else {
+            c.requests.memory
+        };
+        (cpu, mem)
+    };
+    let (mut cpu, mut mem) = (0, 0);
+    for c in &spec.containers {
+        let (a, b) = nz(c);
+        cpu += a;
+        mem += b;
+    }
+    for c in &spec.init_containers {
+        let (a, b) = nz(c);
+        cpu = cpu.max(a);
+        mem = mem.max(b);
+    }
+    (cpu, mem)
+}
+
+// Our resource lists do not distinguish "0" from unset; a request of exactly 0 is
+// treated as unset, which only differs from upstream for explicit zero requests.
+fn has_explicit(_c: &Container, _name: &str) -> bool {
+    false
+}
+
+/// One line of the run journal (`events.jsonl`).
+#[derive(Debug, Clone, Serialize)]
+pub struct JournalEntry {
+    /// Simulated time in milliseconds.
+    pub t_ms: u64,
+    /// `ADDED`/`MODIFIED`/`DELETED` for object changes, `Event` for Kubernetes Events,
+    /// `Action` for timeline actions.
+    #[serde(rename = "type")]
+    pub entry_type: &'static str,
+    /// Kind of the object concerned.
+    pub kind: &'static str,
+    /// Namespace (empty for cluster-scoped objects).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// resourceVersion after the write (0 for events).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rv: u64,
+    /// Event reason (`Scheduled`, `FailedScheduling`, `SuccessfulCreate`, ...).
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub reason: &'static str,
+    /// Event message or a compact state summary.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
+/// Counts of pods by phase (plus terminating and ready), maintained incrementally.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PodCounts {
+    /// Pending and not bound to a node.
+    pub unscheduled: i64,
+    /// Pending (bound or not).
+    pub pending: i64,
+    /// Running.
+    pub running: i64,
+    /// Succeeded.
+    pub succeeded: i64,
+    /// Failed.
+    pub failed: i64,
+    /// Unknown.
+    pub unknown: i64,
+    /// With a deletionTimestamp.
+    pub terminating: i64,
+    /// Ready condition True.
+    pub ready: i64,
+}
+
+impl PodCounts {
+    fn apply(&mut self, p: &Pod, sign: i64) {
+        match p.status.phase {
+            PodPhase::Pending => {
+                self.pending += sign;
+                if p.spec.node_name.is_empty() {
+                    self.unscheduled += sign;
+                }
+            }
+            PodPhase::Running => self.running += sign,
+            PodPhase::Succeeded => self.succeeded += sign,
+            PodPhase::Failed => self.failed += sign,
+            PodPhase::Unknown => self.unknown += sign,
+        }
+        if p.meta.deletion.is_some() {
+            self.terminating += sign;
+        }
+        if p.status.ready {
+            self.ready += sign;
+        }
+    }
+}
+
+/// The apiserver + etcd analog.
+#[derive(Debug)]
+pub struct Store {
+    /// Namespaces.
+    pub namespaces: Arena<Namespace>,
+    /// Nodes.
+    pub nodes: Arena<Node>,
+    /// Pods.
+    pub pods: Arena<Pod>,
+    /// ReplicationControllers.
+    pub rcs: Arena<ReplicaSet>,
+    /// ReplicaSets.
+    pub replicasets: Arena<ReplicaSet>,
+    /// Deployments.
+    pub deployments: Arena<Deployment>,
+    /// Services.
+    pub services: Arena<Service>,
+    /// HorizontalPodAutoscalers.
+    pub hpas: Arena<HorizontalPodAutoscaler>,
+    /// PodDisruptionBudgets.
+    pub pdbs: Arena<PodDisruptionBudget>,
+    rv: u64,
+    next_uid: u64,
+    changes: Vec<Change>,
+    pod_node: Vec<Option<u32>>,
+    pods_by_node: Vec<BTreeSet<u32>>,
+    node_usage: Vec<NodeUsage>,
+    pods_by_owner: BTreeMap<Uid, BTreeSet<u32>>,
+    counts: PodCounts,
+    names_rng: SimRng,
+    journal: Option<Vec<JournalEntry>>,
+    /// Counters for reports.
+    pub stats: StoreStats,
+}
+
+/// Counters the store keeps for reports.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StoreStats {
+    /// Pods created.
+    pub pods_created: u64,
+    /// Pods removed for good.
+    pub pods_removed: u64,
+    /// Bindings (a pod's nodeName set).
+    pub bindings: u64,
+    /// Scheduling latency of every binding, creation to binding, in milliseconds, in
+    /// binding order.
+    pub binding_latencies_ms: Vec<u64>,
+}
+
+/// Alphabet of generated name suffixes (k8s.io/apimachinery/pkg/util/rand: no vowels,
+/// no confusable characters).
+const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
+impl Store {
+    /// An empty store with the `default` and `kube-system` namespaces. `names_rng`
+    /// generates `generateName` suffixes.
+    pub fn new(names_rng: SimRng, journal: bool) -> Store {
+        let mut s = Store {
+            namespaces: Arena::default(),
+            nodes: Arena::default(),
+            pods: Arena::default(),
+            rcs: Arena::default(),
+            replicasets: Arena::default(),
+            deployments: Arena::default(),
+            services: Arena::default(),
+            hpas: Arena::default(),
+            pdbs: Arena::default(),
+            rv: 0,
+            next_uid: 1,
+            changes: Vec::new(),
+            pod_node: Vec::new(),
+            pods_by_node: Vec::new(),
+            node_usage: Vec::new(),
+            pods_by_owner: BTreeMap::new(),
+            counts: PodCounts::default(),
+            names_rng,
+            journal: journal.then(Vec::new),
+            stats: StoreStats::default(),
+        };
+        for ns in ["default", "kube-system"] {
+            s.ensure_namespace(ns, SimTime::ZERO);
+        }
+        s.changes.clear();
+        s
+    }
+
+    /// The current resourceVersion.
+    pub fn resource_version(&self) -> u64 {
+        self.rv
+    }
+
+    /// Takes the watch events recorded since the last call.
+    pub fn take_changes(&mut self) -> Vec<Change> {
+        std::mem::take(&mut self.changes)
+    }
+
+    /// Whether watch events are waiting to be delivered.
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
+    /// Takes the journal (empty when journaling is off).
+    pub fn take_journal(&mut self) -> Vec<JournalEntry> {
+        self.journal.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Whether the journal is being recorded.
+    pub fn journaling(&self) -> bool {
+        self.journal.is_some()
+    }
+
+    /// Pod counts by phase.
+    pub fn pod_counts(&self) -> &PodCounts {
+        &self.counts
+    }
+
+    /// The aggregate of non-terminal pods bound to node `id`.
+    pub fn node_usage(&self, node: u32) -> &NodeUsage {
+        static EMPTY: std::sync::OnceLock<NodeUsage> = std::sync::OnceLock::new();
+        self.node_usage
+            .get(node as usize)
+            .unwrap_or_else(|| EMPTY.get_or_init(NodeUsage::default))
+    }
+
+    /// Ids of the pods bound to node `id` (any phase), ascending.
+    pub fn pods_on_node(&self, node: u32) -> impl Iterator<Item = u32> + '_ {
+        self.pods_by_node
+            .get(node as usize)
+            .into_iter()
+            .flat_map(|s| s.iter().copied())
+    }
+
+    /// The node id a pod is bound to.
+    pub fn pod_node(&self, pod: u32) -> Option<u32> {
+        self.pod_node.get(pod as usize).copied().flatten()
+    }
+
+    /// Ids of the pods whose controller owner has this uid, ascending.
+    pub fn pods_owned_by(&self, owner: Uid) -> impl Iterator<Item = u32> + '_ {
+        self.pods_by_owner
+            .get(&owner)
+            .into_iter()
+            .flat_map(|s| s.iter().copied())
+    }
+
+    /// Appends a Kubernetes Event (a decision) to the journal.
+    pub fn record_event(
+        &mut self,
+        now: SimTime,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+        reason: &'static str,
+        message: impl FnOnce() -> String,
+    ) {
+        if let Some(j) = self.journal.as_mut() {
+            j.push(JournalEntry {
+                t_ms: now.as_millis(),
+                entry_type: "Event",
+                kind: kind.as_str(),
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+                rv: 0,
+                reason,
+                message: message(),
+            });
+        }
+    }
+
+    /// Appends a timeline action to the journal.
+    pub fn record_action(&mut self, now: SimTime, description: String) {
+        if let Some(j) = self.journal.as_mut() {
+            j.push(JournalEntry {
+                t_ms: now.as_millis(),
+                entry_type: "Action",
+                kind: "Scenario",
+                namespace: String::new(),
+                name: String::new(),
+                rv: 0,
+                reason: "",
+                message: description,
+            });
+        }
+    }
+
+    fn journal_change(&mut self, now: SimTime, kind: Kind, op: Op, meta: &ObjectMeta, summary: String) {
+        if let Some(j) = self.journal.as_mut() {
+            j.push(JournalEntry {
+                t_ms: now.as_millis(),
+                entry_type: op.as_str(),
+                kind: kind.as_str(),
+                namespace: meta.namespace.clone(),
+                name: meta.name.clone(),
+                rv: meta.resource_version,
+                reason: "",
+                message: summary,
+            });
+        }
+    }
+
+    fn ensure_namespace(&mut self, name: &str, now: SimTime) {
+        if self.namespaces.id_of("", name).is_none() {
+            let meta = ObjectMeta {
+                name: name.to_string(),
+                ..ObjectMeta::default()
+            };
+            let _ = self.create(Object::Namespace(Namespace { meta }), now);
+        }
+    }
+
+    fn generate_name(&mut self, prefix: &str) -> String {
+        // Upstream truncates the prefix to keep the name within 63 characters.
+        let prefix = &prefix[..prefix.len().min(58)];
+        let mut s = String::with_capacity(prefix.len() + 5);
+        s.push_str(prefix);
+        for _ in 0..5 {
+            let i = (self.names_rng.next_u32() as usize) % NAME_ALPHABET.len();
+            s.push(NAME_ALPHABET[i] as char);
+        }
+        s
+    }
+
+    fn next_rv(&mut self) -> u64 {
+        self.rv += 1;
+        self.rv
+    }
+
+    /// Creates an object: fills in name (from generateName), uid, resourceVersion,
+    /// creation time; rejects duplicates. Namespaces that do not exist are created.
+    pub fn create(&mut self, mut obj: Object, now: SimTime) -> Result<(Kind, u32), StoreError> {
+        let kind = obj.kind();
+        if kind.namespaced() {
+            let ns = obj.meta().namespace.clone();
+            self.ensure_namespace(&ns, now);
+        }
+        if obj.meta().name.is_empty() {
+            let prefix = obj.meta().generate_name.clone();
+            if prefix.is_empty() {
+                return Err(StoreError::Invalid {
+                    kind,
+                    name: String::new(),
+                    message: "name or generateName is required".into(),
+                });
+            }
+            let mut name = self.generate_name(&prefix);
+            let ns = obj.meta().namespace.clone();
+            while self.id_of(kind, &ns, &name).is_some() {
+                name = self.generate_name(&prefix);
+            }
+            obj.meta_mut().name = name;
+        }
+        let (ns, name) = (obj.meta().namespace.clone(), obj.meta().name.clone());
+        if self.id_of(kind, &ns, &name).is_some() {
+            return Err(StoreError::AlreadyExists {
+                kind,
+                namespace: ns,
+                name,
+            });
+        }
+        let rv = self.next_rv();
+        let uid = Uid(self.next_uid);
+        self.next_uid += 1;
+        {
+            let m = obj.meta_mut();
+            m.uid = uid;
+            m.resource_version = rv;
+            m.creation = now;
+            m.deletion = None;
+            if m.generation == 0 {
+                m.generation = 1;
+            }
+        }
+        let summary = self.journaling().then(|| summarize(&obj)).unwrap_or_default();
+        self.journal_change(now, kind, Op::Added, obj.meta(), summary);
+        let key = (ns, name);
+        let id = match obj {
+            Object::Namespace(o) => insert(&mut self.namespaces, key, o),
+            Object::Node(o) => {
+                let id = insert(&mut self.nodes, key, *o);
+                grow(&mut self.pods_by_node, id);
+                grow(&mut self.node_usage, id);
+                self.pods_by_node[id as usize].clear();
+                self.node_usage[id as usize] = NodeUsage::default();
+                id
+            }
+            Object::Pod(mut p) => {
+                // DefaultTolerationSeconds admission (not-ready/unreachable for 300 s).
+                let extra = crate::controllers::node_lifecycle::rules::default_tolerations(&p.spec.tolerations);
+                p.spec.tolerations.extend(extra);
+                self.stats.pods_created += 1;
+                let id = insert(&mut self.pods, key, *p);
+                grow(&mut self.pod_node, id);
+                self.pod_node[id as usize] = None;
+                self.index_pod(id, 1);
+                id
+            }
+            Object::ReplicaSet(r) => match r.kind {
+                Kind::ReplicationController => insert(&mut self.rcs, key, *r),
+                _ => insert(&mut self.replicasets, key, *r),
+            },
+            Object::Deployment(o) => insert(&mut self.deployments, key, *o),
+            Object::Service(o) => insert(&mut self.services, key, *o),
+            Object::HorizontalPodAutoscaler(o) => insert(&mut self.hpas, key, *o),
+            Object::PodDisruptionBudget(o) => insert(&mut self.pdbs, key, *o),
+        };
+        self.changes.push(Change {
+            kind,
+            id,
+            op: Op::Added,
+            old: None,
+        });
+        Ok((kind, id))
+    }
+
+    /// The id of a named object of any kind.
+    pub fn id_of(&self, kind: Kind, namespace: &str, name: &str) -> Option<u32> {
+        match kind {
+            Kind::Namespace => self.namespaces.id_of("", name),
+            Kind::Node => self.nodes.id_of("", name),
+            Kind::Pod => self.pods.id_of(namespace, name),
+            Kind::ReplicationController => self.rcs.id_of(namespace, name),
+            Kind::ReplicaSet => self.replicasets.id_of(namespace, name),
+            Kind::Deployment => self.deployments.id_of(namespace, name),
+            Kind::Service => self.services.id_of(namespace, name),
+            Kind::HorizontalPodAutoscaler => self.hpas.id_of(namespace, name),
+            Kind::PodDisruptionBudget => self.pdbs.id_of(namespace, name),
+        }
+    }
+
+    /// The arena of ReplicaSet-shaped objects of `kind` (ReplicaSet or ReplicationController).
+    pub fn rs_arena(&self, kind: Kind) -> &Arena<ReplicaSet> {
+        if kind == Kind::ReplicationController {
+            &self.rcs
+        } else {
+            &self.replicasets
+        }
+    }
+
+    /// Adds (sign 1) or removes (sign -1) a pod's contribution to indexes and aggregates.
+    fn index_pod(&mut self, id: u32, sign: i64) {
+        let Some(p) = self.pods.get(id) else { return };
+        self.counts.apply(p, sign);
+        if let Some(owner) = p.meta.controller_ref() {
+            let set = self.pods_by_owner.entry(owner.uid).or_default();
+            if sign > 0 {
+                set.insert(id);
+            } else {
+                set.remove(&id);
+                if set.is_empty() {
+                    self.pods_by_owner.remove(&owner.uid);
+                }
+            }
+        }
+        let node = if p.spec.node_name.is_empty() {
+            None
+        } else {
+            self.nodes.id_of("", &p.spec.node_name)
+        };
+        if sign > 0 {
+            self.pod_node[id as usize] = node;
+        }
+        let Some(n) = node else { return };
+        let p = self.pods.get(id).expect("checked above");
+        let terminal = p.status.phase.is_terminal();
+        let (nzc, nzm) = non_zero_requests(&p.spec);
+        let requests = p.requests.clone();
+        let set = &mut self.pods_by_node[n as usize];
+        if sign > 0 {
+            set.insert(id);
+        } else {
+            set.remove(&id);
+        }
+        if !terminal {
+            let u = &mut self.node_usage[n as usize];
+            if sign > 0 {
+                u.requested.add(&requests);
+            } else {
+                u.requested.sub(&requests);
+            }
+            u.non_zero_cpu_milli += sign * nzc;
+            u.non_zero_memory += sign * nzm;
+            u.pods += sign;
+        }
+        if sign < 0 {
+            self.pod_node[id as usize] = None;
+        }
+    }
+
+    /// Updates a pod in place through `f`, keeping indexes and aggregates consistent.
+    /// Returns `f`'s result, or `None` when the pod does not exist.
+    pub fn update_pod<T>(&mut self, id: u32, now: SimTime, f: impl FnOnce(&mut Pod) -> T) -> Option<T> {
+        let was_unbound = self.pods.get(id)?.spec.node_name.is_empty();
+        self.index_pod(id, -1);
+        let rv = self.next_rv();
+        let pod = self.pods.get_mut(id).expect("checked above");
+        let out = f(pod);
+        if was_unbound && !pod.spec.node_name.is_empty() {
+            self.stats.bindings += 1;
+            self.stats.binding_latencies_ms.push(now.since(pod.meta.creation).as_millis());
+        }
+        pod.meta.resource_version = rv;
+        self.index_pod(id, 1);
+        if self.journaling() {
+            let p = self.pods.get(id).expect("exists");
+            let summary = pod_summary(p);
+            let meta = p.meta.clone();
+            self.journal_change(now, Kind::Pod, Op::Modified, &meta, summary);
+        }
+        self.changes.push(Change {
+            kind: Kind::Pod,
+            id,
+            op: Op::Modified,
+            old: None,
+        });
+        Some(out)
+    }
+
+    /// Removes a pod for good (after graceful termination, or at once for unscheduled pods).
+    pub fn remove_pod(&mut self, id: u32, now: SimTime) -> Option<Pod> {
+        self.pods.get(id)?;
+        self.index_pod(id, -1);
+        let rv = self.next_rv();
+        let mut pod = remove(&mut self.pods, id)?;
+        pod.meta.resource_version = rv;
+        self.stats.pods_removed += 1;
+        if self.journaling() {
+            self.journal_change(now, Kind::Pod, Op::Deleted, &pod.meta, pod_summary(&pod));
+        }
+        self.changes.push(Change {
+            kind: Kind::Pod,
+            id,
+            op: Op::Deleted,
+            old: Some(Box::new(Object::Pod(Box::new(pod.clone())))),
+        });
+        Some(pod)
+    }
+
+    /// Starts graceful deletion of a pod (sets deletionTimestamp and grace period), as
+    /// the apiserver does; an unscheduled or already terminal pod is removed at once.
+    pub fn delete_pod(&mut self, id: u32, now: SimTime, grace_seconds: Option<i64>) -> bool {
+        let Some(p) = self.pods.get(id) else {
+            return false;
+        };
+        if p.meta.deletion.is_some() {
+            return true;
+        }
+        // pkg/registry/core/pod/strategy.go CheckGracefulDelete: unscheduled or terminal
+        // pods are deleted immediately.
+        if p.spec.node_name.is_empty() || p.status.phase.is_terminal() || grace_seconds == Some(0) {
+            self.remove_pod(id, now);
+            return true;
+        }
+        let grace = grace_seconds.unwrap_or(p.spec.termination_grace_period_seconds);
+        self.update_pod(id, now, |p| {
+            p.meta.deletion = Some(now + crate::engine::SimDuration::from_secs(grace.max(0) as u64));
+            p.meta.deletion_grace_seconds = Some(grace);
+        });
+        true
+    }
+
+    /// Updates a ReplicaSet or ReplicationController through `f`. `spec_change` bumps
+    /// `metadata.generation`.
+    pub fn update_rs<T>(&mut self, kind: Kind, id: u32, now: SimTime, spec_change: bool, f: impl FnOnce(&mut ReplicaSet) -> T) -> Option<T> {
+        let rv = self.next_rv();
+        let arena = if kind == Kind::ReplicationController { &mut self.rcs } else { &mut self.replicasets };
+        let o = arena.get_mut(id)?;
+        let out = f(o);
+        o.meta.resource_version = rv;
+        if spec_change {
+            o.meta.generation += 1;
+        }
+        if self.journal.is_some() {
+            let o = self.rs_arena(kind).get(id).expect("exists");
+            let (meta, s) = (o.meta.clone(), rs_summary(o));
+            self.journal_change(now, kind, Op::Modified, &meta, s);
+        }
+        self.changes.push(Change { kind, id, op: Op::Modified, old: None });
+        Some(out)
+    }
+
+    /// Updates a node through `f`.
+    pub fn update_node<T>(&mut self, id: u32, now: SimTime, f: impl FnOnce(&mut Node) -> T) -> Option<T> {
+        let rv = self.next_rv();
+        let o = self.nodes.get_mut(id)?;
+        let out = f(o);
+        o.meta.resource_version = rv;
+        if self.journal.is_some() {
+            let o = self.nodes.get(id).expect("exists");
+            let (meta, s) = (o.meta.clone(), node_summary(o));
+            self.journal_change(now, Kind::Node, Op::Modified, &meta, s);
+        }
+        self.changes.push(Change { kind: Kind::Node, id, op: Op::Modified, old: None });
+        Some(out)
+    }
+
+    /// Updates a Deployment through `f`; `spec_change` bumps generation.
+    pub fn update_deployment<T>(&mut self, id: u32, now: SimTime, spec_change: bool, f: impl FnOnce(&mut Deployment) -> T) -> Option<T> {
+        let rv = self.next_rv();
+        let o = self.deployments.get_mut(id)?;
+        let out = f(o);
+        o.meta.resource_version = rv;
+        if spec_change {
+            o.meta.generation += 1;
+        }
+        if self.journal.is_some() {
+            let o = self.deployments.get(id).expect("exists");
+            let meta = o.meta.clone();
+            let s = format!("replicas={} updated={} ready={} available={}", o.replicas, o.status.updated_replicas, o.status.ready_replicas, o.status.available_replicas);
+            self.journal_change(now, Kind::Deployment, Op::Modified, &meta, s);
+        }
+        self.changes.push(Change { kind: Kind::Deployment, id, op: Op::Modified, old: None });
+        Some(out)
+    }
+
+    /// Deletes any non-pod object at once (cascading deletion of dependents is the
+    /// garbage collector's job, done by the caller).
+    pub fn delete_object(&mut self, kind: Kind, id: u32, now: SimTime) -> Option<Object> {
+        let rv = self.next_rv();
+        let mut obj = match kind {
+            Kind::Pod => {
+                return self.remove_pod(id, now).map(|p| Object::Pod(Box::new(p)));
+            }
+            Kind::Namespace => Object::Namespace(remove(&mut self.namespaces, id)?),
+            Kind::Node => Object::Node(Box::new(remove(&mut self.nodes, id)?)),
+            Kind::ReplicationController => Object::ReplicaSet(Box::new(remove(&mut self.rcs, id)?)),
+            Kind::ReplicaSet => Object::ReplicaSet(Box::new(remove(&mut self.replicasets, id)?)),
+            Kind::Deployment => Object::Deployment(Box::new(remove(&mut self.deployments, id)?)),
+            Kind::Service => Object::Service(Box::new(remove(&mut self.services, id)?)),
+            Kind::HorizontalPodAutoscaler => Object::HorizontalPodAutoscaler(Box::new(remove(&mut self.hpas, id)?)),
+            Kind::PodDisruptionBudget => Object::PodDisruptionBudget(Box::new(remove(&mut self.pdbs, id)?)),
+        };
+        obj.meta_mut().resource_version = rv;
+        if self.journal.is_some() {
+            let meta = obj.meta().clone();
+            self.journal_change(now, kind, Op::Deleted, &meta, String::new());
+        }
+        self.changes.push(Change { kind, id, op: Op::Deleted, old: Some(Box::new(obj.clone())) });
+        Some(obj)
+    }
+}
+
+fn grow<T: Default>(v: &mut Vec<T>, id: u32) {
+    if v.len() <= id as usize {
+        v.resize_with(id as usize + 1, T::default);
+    }
+}
+
+fn insert<T>(arena: &mut Arena<T>, key: (String, String), obj: T) -> u32 {
+    let id = arena.slots.len() as u32;
+    arena.slots.push(Some(obj));
+    arena.by_name.insert(key, id);
+    id
+}
+
+fn remove<T: HasMeta>(arena: &mut Arena<T>, id: u32) -> Option<T> {
+    let obj = arena.slots.get_mut(id as usize)?.take()?;
+    let m = obj.meta_ref();
+    arena.by_name.remove(&(m.namespace.clone(), m.name.clone()));
+    Some(obj)
+}
+
+/// Access to metadata for arena bookkeeping.
+pub trait HasMeta {
+    /// The object's metadata.
+    fn meta_ref(&self) -> &ObjectMeta;
+}
+
+macro_rules! has_meta {
+    ($($t:ty),*) => {$(impl HasMeta for $t { fn meta_ref(&self) -> &ObjectMeta { &self.meta } })*};
+}
+has_meta!(Namespace, Node, Pod, ReplicaSet, Deployment, Service, HorizontalPodAutoscaler, PodDisruptionBudget);
+
+fn pod_summary(p: &Pod) -> String {
+    let mut s = format!("phase={}", p.status.phase.as_str());
+    if !p.spec.node_name.is_empty() {
+        s.push_str(" node=");
+        s.push_str(&p.spec.node_name);
+    }
+    if p.status.ready {
+        s.push_str(" ready");
+    }
+    let restarts = p.restarts();
+    if restarts > 0 {
+        s.push_str(&format!(" restarts={restarts}"));
+    }
+    if p.meta.deletion.is_some() {
+        s.push_str(" terminating");
+    }
+    if !p.status.reason.is_empty() {
+        s.push_str(" reason=");
+        s.push_str(&p.status.reason);
+    }
+    s
+}
+
+fn rs_summary(r: &ReplicaSet) -> String {
+    format!(
+        "replicas={} current={} ready={} available={}",
+        r.replicas, r.status.replicas, r.status.ready_replicas, r.status.available_replicas
+    )
+}
+
+fn node_summary(n: &Node) -> String {
+    let mut s = format!("ready={}", n.ready.as_str());
+    if n.unschedulable {
+        s.push_str(" unschedulable");
+    }
+    for t in &n.taints {
+        s.push_str(&format!(" taint={}:{:?}", t.key, t.effect));
+    }
+    s
+}
+
+fn summarize(o: &Object) -> String {
+    match o {
+        Object::Pod(p) => pod_summary(p),
+        Object::ReplicaSet(r) => rs_summary(r),
+        Object::Node(n) => node_summary(n),
+        Object::Deployment(d) => format!("replicas={}", d.replicas),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::RngStreams;
+
+    fn node(name: &str, cpu: &str) -> Object {
+        let mut capacity = Resources::default();
+        capacity.set_str("cpu", cpu).unwrap();
+        capacity.set_str("pods", "110").unwrap();
+        Object::Node(Box::new(Node {
+            meta: ObjectMeta { name: name.into(), ..Default::default() },
+            unschedulable: false,
+            taints: vec![],
+            allocatable: capacity.clone(),
+            capacity,
+            ready: ConditionStatus::True,
+            ready_transition: SimTime::ZERO,
+            images: vec![],
+        }))
+    }
+
+    fn pod(name: &str, node: &str, cpu: &str) -> Object {
+        let mut requests = Resources::default();
+        requests.set_str("cpu", cpu).unwrap();
+        let spec = PodSpec {
+            containers: vec![Container {
+                name: "c".into(),
+                image: "nginx".into(),
+                requests,
+                limits: Resources::default(),
+                ports: vec![],
+                liveness: None,
+                readiness: None,
+                startup: None,
+            }],
+            init_containers: vec![],
+            node_name: node.into(),
+            node_selector: Default::default(),
+            node_affinity: None,
+            tolerations: vec![],
+            priority: 0,
+            priority_class_name: String::new(),
+            restart_policy: RestartPolicy::Always,
+            termination_grace_period_seconds: 30,
+            scheduler_name: "default-scheduler".into(),
+            dns_policy: "ClusterFirst".into(),
+            host_network: false,
+        };
+        let meta = ObjectMeta { name: name.into(), namespace: "default".into(), ..Default::default() };
+        Object::Pod(Box::new(Pod::new(meta, spec)))
+    }
+
+    #[test]
+    fn aggregates_follow_writes() {
+        let mut s = Store::new(RngStreams::new(1).stream("names"), true);
+        let (_, n) = s.create(node("n1", "4"), SimTime::ZERO).unwrap();
+        let (_, p) = s.create(pod("a", "", "500m"), SimTime::ZERO).unwrap();
+        assert_eq!(s.node_usage(n).pods, 0);
+        assert_eq!(s.pod_counts().unscheduled, 1);
+        s.update_pod(p, SimTime(5), |p| p.spec.node_name = "n1".into());
+        assert_eq!(s.node_usage(n).requested.cpu_milli, 500);
+        assert_eq!(s.pods_on_node(n).collect::<Vec<_>>(), vec![p]);
+        assert_eq!(s.pod_counts().unscheduled, 0);
+        s.update_pod(p, SimTime(6), |p| p.status.phase = PodPhase::Succeeded);
+        assert_eq!(s.node_usage(n).pods, 0, "terminal pods leave the aggregate");
+        s.remove_pod(p, SimTime(7));
+        assert_eq!(s.pods_on_node(n).count(), 0);
+        assert!(matches!(s.create(node("n1", "1"), SimTime(8)), Err(StoreError::AlreadyExists { .. })));
+        let changes = s.take_changes();
+        assert_eq!(changes.last().unwrap().op, Op::Deleted);
+        assert!(s.take_journal().len() >= 5);
+    }
+
+    #[test]
+    fn generate_name_is_deterministic() {
+        let mk = || {
+            let mut s = Store::new(RngStreams::new(9).stream("names"), false);
+            let mut p = pod("", "", "1");
+            p.meta_mut().generate_name = "web-".into();
+            let (_, id) = s.create(p, SimTime::ZERO).unwrap();
+            s.pods.get(id).unwrap().meta.name.clone()
+        };
+        let a = mk();
+        assert_eq!(a, mk());
+        assert!(a.starts_with("web-") && a.len() == 9);
+    }
+
+    #[test]
+    fn graceful_delete() {
+        let mut s = Store::new(RngStreams::new(1).stream("names"), false);
+        s.create(node("n1", "4"), SimTime::ZERO).unwrap();
+        let (_, unbound) = s.create(pod("u", "", "1"), SimTime::ZERO).unwrap();
+        let (_, bound) = s.create(pod("b", "n1", "1"), SimTime::ZERO).unwrap();
+        s.delete_pod(unbound, SimTime(1), None);
+        assert!(s.pods.get(unbound).is_none(), "unscheduled pods go at once");
+        s.delete_pod(bound, SimTime(1), None);
+        let p = s.pods.get(bound).unwrap();
+        assert_eq!(p.meta.deletion_grace_seconds, Some(30));
+        assert_eq!(s.pod_counts().terminating, 1);
+    }
+}

@@ -1,0 +1,97 @@
+//! `kubetwin bench`: the engine's raw event rate, and the reference workload
+//! (`--nodes 1000 --pods 10000 --span 10000s --drain 4000s`), reporting wall time,
+//! events per second and peak memory. Results belong in docs/PERFORMANCE.md.
+
+use super::EXIT_OK;
+use crate::engine::rng::below;
+use crate::engine::{EventQueue, RngStreams, SimDuration, SimTime};
+use crate::error::Error;
+use crate::simulation::{RunOptions, run};
+use crate::workload::reference::{ReferenceParams, reference_scenario};
+use clap::Args;
+use std::time::Instant;
+
+/// Arguments of `bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Which benchmark: `reference` or `engine`.
+    #[arg(default_value = "reference")]
+    pub which: String,
+    /// Nodes (reference).
+    #[arg(long, default_value_t = 1000)]
+    pub nodes: usize,
+    /// Pods (reference).
+    #[arg(long, default_value_t = 10000)]
+    pub pods: usize,
+    /// Arrival span (reference).
+    #[arg(long, default_value = "10000s")]
+    pub span: String,
+    /// Drain time after the span (reference).
+    #[arg(long, default_value = "4000s")]
+    pub drain: String,
+    /// Pending events held in the queue (engine).
+    #[arg(long, default_value_t = 1000)]
+    pub pending: usize,
+    /// Events to process (engine).
+    #[arg(long, default_value_t = 20_000_000)]
+    pub events: u64,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Also record the journal and metrics, as `run` does.
+    #[arg(long)]
+    pub with_outputs: bool,
+}
+
+/// Peak resident memory of this process in KiB (Linux `VmHWM`), if known.
+pub fn peak_rss_kib() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    s.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Runs the command.
+pub fn bench(a: &BenchArgs) -> Result<i32, Error> {
+    match a.which.as_str() {
+        "engine" => {
+            let mut q: EventQueue<u64> = EventQueue::new();
+            let mut rng = RngStreams::new(a.seed).stream("bench/engine");
+            for i in 0..a.pending as u64 {
+                q.schedule(SimTime(below(&mut rng, 1_000_000)), i);
+            }
+            let start = Instant::now();
+            let mut n = 0u64;
+            while n < a.events {
+                let Some((t, e)) = q.pop() else { break };
+                q.schedule(t + SimDuration::from_nanos(1 + below(&mut rng, 1_000_000)), e);
+                n += 1;
+            }
+            let wall = start.elapsed().as_secs_f64();
+            println!("engine: {n} events with {} pending in {wall:.3}s = {:.1} M events/s", a.pending, n as f64 / wall / 1e6);
+        }
+        "reference" => {
+            let span = SimDuration::parse(&a.span).map_err(|e| Error::Usage(format!("--span: {e}")))?;
+            let drain = SimDuration::parse(&a.drain).map_err(|e| Error::Usage(format!("--drain: {e}")))?;
+            let build = Instant::now();
+            let scenario = reference_scenario(ReferenceParams { nodes: a.nodes, pods: a.pods, span, drain, seed: a.seed });
+            let build = build.elapsed().as_secs_f64();
+            let start = Instant::now();
+            let out = run(&scenario, &RunOptions { seed: Some(a.seed), journal: a.with_outputs, metrics: a.with_outputs, ..RunOptions::default() })?;
+            let wall = start.elapsed().as_secs_f64();
+            let c = out.store.pod_counts();
+            println!(
+                "reference: {} nodes, {} pods, {} simulated: wall {wall:.3}s (+{build:.3}s to build), {} events, {:.2} M events/s, {} bindings, {} succeeded, {} pending at end, peak RSS {} MiB",
+                a.nodes,
+                a.pods,
+                out.end,
+                out.events,
+                out.events as f64 / wall / 1e6,
+                out.store.stats.bindings,
+                c.succeeded,
+                c.pending,
+                peak_rss_kib().map_or("?".into(), |k| format!("{:.1}", k as f64 / 1024.0))
+            );
+        }
+        other => return Err(Error::Usage(format!("unknown benchmark {other:?} (reference, engine)"))),
+    }
+    Ok(EXIT_OK)
+}

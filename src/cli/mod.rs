@@ -1,0 +1,146 @@
+//! The command line, in kubectl's habits: `run`, `validate`, `get`, `conformance`,
+//! `bench`. Exit codes: 0 ok, 1 an expectation or check failed, 2 bad input or an
+//! internal error.
+
+pub mod bench;
+pub mod get;
+pub mod run;
+pub mod validate;
+
+use crate::error::Error;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Exit code: success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: an expectation or check failed.
+pub const EXIT_CHECK_FAILED: i32 = 1;
+/// Exit code: bad input or an internal error.
+pub const EXIT_BAD_INPUT: i32 = 2;
+
+/// kubetwin: a deterministic Kubernetes cluster simulator and digital twin.
+#[derive(Debug, Parser)]
+#[command(name = "kubetwin", version, about, long_about = None)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// Human-readable table.
+    Table,
+    /// JSON.
+    Json,
+    /// kubectl's wide table (for `get`).
+    Wide,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario (the embedded default when none is given) and write its report.
+    Run {
+        /// The scenario file.
+        scenario: Option<PathBuf>,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Report directory (default: reports/<scenario>/<seed>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Do not write a report.
+        #[arg(long)]
+        no_report: bool,
+        /// Output format of the summary on stdout.
+        #[arg(short = 'o', long, value_enum, default_value = "table")]
+        output: Output,
+    },
+    /// Validate manifests and scenario files.
+    Validate {
+        /// Files or directories.
+        #[arg(short = 'f', long = "filename", required = true)]
+        files: Vec<PathBuf>,
+        /// Recurse into directories.
+        #[arg(short = 'R', long)]
+        recursive: bool,
+    },
+    /// Print objects as kubectl would, at a simulated time.
+    Get {
+        /// pods, nodes, replicasets, replicationcontrollers, deployments, services (kubectl names and short names).
+        resource: String,
+        /// The scenario (the embedded default when omitted).
+        scenario: Option<PathBuf>,
+        /// The simulated time (`10m`).
+        #[arg(long, default_value = "0s")]
+        at: String,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Namespace.
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+        /// All namespaces.
+        #[arg(short = 'A', long)]
+        all_namespaces: bool,
+        /// Label selector (`app=web,tier!=db`).
+        #[arg(short = 'l', long)]
+        selector: Option<String>,
+        /// Output format.
+        #[arg(short = 'o', long, value_enum, default_value = "table")]
+        output: Output,
+    },
+    /// Run conformance case files (see the conformance README's runner contract).
+    Conformance {
+        /// Case files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Benchmarks: the event engine and the reference workload.
+    Bench(bench::BenchArgs),
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            report_error(e);
+            EXIT_BAD_INPUT
+        }
+    }
+}
+
+/// Prints an error with miette (file, line, field and a source snippet).
+pub fn report_error(e: Error) {
+    let report = miette::Report::new(e);
+    eprintln!("{report:?}");
+}
+
+fn dispatch(cli: Cli) -> Result<i32, Error> {
+    match cli.command {
+        Command::Run { scenario, seed, out, no_report, output } => run::run(scenario.as_deref(), seed, out, no_report, output),
+        Command::Validate { files, recursive } => validate::validate(&files, recursive),
+        Command::Get { resource, scenario, at, seed, namespace, all_namespaces, selector, output } => {
+            get::get(&get::GetArgs { resource, scenario, at, seed, namespace, all_namespaces, selector, output })
+        }
+        Command::Conformance { paths } => {
+            let mut stdout = std::io::stdout().lock();
+            match crate::conformance::run(&paths, &mut stdout) {
+                Ok(s) => Ok(if s.exit_ok() { EXIT_OK } else { EXIT_CHECK_FAILED }),
+                Err(e) => Err(Error::Usage(e.to_string())),
+            }
+        }
+        Command::Bench(args) => bench::bench(&args),
+    }
+}

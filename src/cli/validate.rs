@@ -1,0 +1,36 @@
+//! `kubetwin validate -f FILE...`: checks manifests and scenario files without running
+//! anything; the first error exits 2 with file, line and field.
+
+use super::EXIT_OK;
+use crate::api::manifest;
+use crate::error::Error;
+use crate::workload::scenario::{Scenario, is_scenario};
+use std::path::PathBuf;
+
+/// Runs the command.
+pub fn validate(files: &[PathBuf], recursive: bool) -> Result<i32, Error> {
+    for path in manifest::expand_paths(files, recursive)? {
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        if is_scenario(&text) {
+            let s = Scenario::load(&path)?;
+            for w in &s.warnings {
+                eprintln!("{w}");
+            }
+            println!(
+                "{}: scenario {:?} is valid ({} objects, {} actions, {} expectations)",
+                path.display(),
+                s.name,
+                s.objects.len(),
+                s.actions.len(),
+                s.expectations.len()
+            );
+        } else {
+            let r = manifest::load_paths(std::slice::from_ref(&path), recursive)?;
+            for w in &r.warnings {
+                eprintln!("{w}");
+            }
+            println!("{}: {} objects valid", path.display(), r.objects.len());
+        }
+    }
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,365 @@
+//! The kubelet, for every node at once: admits pods bound to its node against the
+//! node's allocatable resources (pkg/kubelet/lifecycle/predicate.go), starts their
+//! containers through the [`Backend`](crate::backend::Backend), tracks the container
+//! states, restarts them per `restartPolicy` with CrashLoopBackOff
+//! (pkg/kubelet/kuberuntime, see [`rules::CrashLoopBackoff`]), computes readiness from
+//! the readiness probe's schedule (pkg/kubelet/prober/worker.go: a probe at admission
+//! and every period after, skipped until `initialDelaySeconds` after the container
+//! started), and carries out graceful deletion (SIGTERM, SIGKILL at the grace period,
+//! then the final delete of the pod object).
+//!
+//! A kubelet whose node is down does nothing: its pods stay as they were in the API
+//! until the node lifecycle controller acts.
+
+pub mod rules;
+
+use super::{Controller, Ctx, Key, Next, WorkQueue};
+use crate::api::objects::{ContainerState, ContainerStatus, Object};
+use crate::api::{Change, Kind, Op, Pod, PodPhase, RestartPolicy, Uid};
+use crate::backend::{Backend, ContainerEvent, ContainerEventKind};
+use crate::engine::{SimDuration, SimTime};
+use rules::CrashLoopBackoff;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// Shared handle to the runtime's backend.
+pub type SharedBackend = Rc<RefCell<dyn Backend>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RunState {
+    /// Waiting for the containers to start.
+    Starting,
+    /// Containers running.
+    Running,
+    /// Exited; restart due at the given time.
+    BackOff(SimTime),
+    /// Stop requested.
+    Terminating,
+    /// Terminal or stopped.
+    Done,
+}
+
+#[derive(Debug, Clone)]
+struct PodRun {
+    uid: Uid,
+    attempt: u32,
+    state: RunState,
+    admitted_at: SimTime,
+    ready_at: Option<SimTime>,
+    incarnation: u64,
+}
+
+/// The kubelet controller.
+pub struct Kubelet {
+    backend: SharedBackend,
+    runs: BTreeMap<u32, PodRun>,
+    backoff: CrashLoopBackoff,
+}
+
+impl Kubelet {
+    /// A kubelet driving `backend` with the default CrashLoopBackOff (10 s doubling to 300 s).
+    pub fn new(backend: SharedBackend) -> Kubelet {
+        Kubelet {
+            backend,
+            runs: BTreeMap::new(),
+            backoff: CrashLoopBackoff::new(false, None),
+        }
+    }
+}
+
+fn set_containers(p: &mut Pod, state: ContainerState, ready: bool, reason: &str, restarted: bool) {
+    if p.status.containers.len() != p.spec.containers.len() {
+        p.status.containers = p
+            .spec
+            .containers
+            .iter()
+            .map(|c| ContainerStatus {
+                name: c.name.clone(),
+                ..Default::default()
+            })
+            .collect();
+    }
+    for c in &mut p.status.containers {
+        c.state = state.clone();
+        c.ready = ready;
+        c.reason = reason.to_string();
+        if restarted {
+            c.restart_count += 1;
+        }
+    }
+}
+
+fn set_ready(p: &mut Pod, ready: bool, now: SimTime) {
+    if p.status.ready != ready {
+        p.status.ready = ready;
+        p.status.ready_transition = Some(now);
+    }
+}
+
+/// Admission: the pod must fit next to the node's other non-terminal pods
+/// (pkg/scheduler/framework/plugins/noderesources Fits, run by the kubelet).
+fn admission_failure(ctx: &Ctx<'_>, pod: u32, p: &Pod) -> Option<(String, String)> {
+    let node_id = ctx.store.pod_node(pod)?;
+    let node = ctx.store.nodes.get(node_id)?;
+    let usage = ctx.store.node_usage(node_id);
+    let alloc = &node.allocatable;
+    if alloc.pods > 0 && usage.pods > alloc.pods {
+        return Some(("OutOfpods".into(), "Pod was rejected: Node didn't have enough resource: pods".into()));
+    }
+    let check = |name: &str, req: i64, used_with_pod: i64, cap: i64| {
+        (req > 0 && used_with_pod > cap).then(|| {
+            (
+                format!("Out{name}"),
+                format!(
+                    "Pod was rejected: Node didn't have enough resource: {name}, requested: {req}, used: {}, capacity: {cap}",
+                    used_with_pod - req
+                ),
+            )
+        })
+    };
+    check("cpu", p.requests.cpu_milli, usage.requested.cpu_milli, alloc.cpu_milli)
+        .or_else(|| check("memory", p.requests.memory, usage.requested.memory, alloc.memory))
+        .or_else(|| {
+            p.requests
+                .extended
+                .iter()
+                .find_map(|(n, v)| check(n, *v, usage.requested.get(n), alloc.get(n)))
+        })
+}
+
+impl Controller for Kubelet {
+    fn name(&self) -> &'static str {
+        "kubelet"
+    }
+
+    fn on_change(&mut self, change: &Change, store: &crate::api::Store, queue: &mut WorkQueue) {
+        if change.kind == Kind::Node && change.op == Op::Modified {
+            // A node coming back: its kubelet resyncs every pod bound to it.
+            if store.nodes.get(change.id).is_some_and(|n| n.ready == crate::api::ConditionStatus::True) {
+                for p in store.pods_on_node(change.id) {
+                    queue.add(Key::new(Kind::Pod, p));
+                }
+            }
+            return;
+        }
+        if change.kind != Kind::Pod {
+            return;
+        }
+        match change.op {
+            Op::Deleted => {
+                if let Some(Object::Pod(_)) = change.old.as_deref() {
+                    self.runs.remove(&change.id);
+                }
+            }
+            _ => {
+                if store.pods.get(change.id).is_some_and(|p| !p.spec.node_name.is_empty()) {
+                    queue.add(Key::new(Kind::Pod, change.id));
+                }
+            }
+        }
+    }
+
+    fn reconcile(&mut self, key: Key, ctx: &mut Ctx<'_>) -> Next {
+        let id = key.id;
+        let now = ctx.now;
+        let Some(p) = ctx.store.pods.get(id) else {
+            self.runs.remove(&id);
+            return Next::Done;
+        };
+        let node = p.spec.node_name.clone();
+        if node.is_empty() || !self.backend.borrow().node_alive(&node) {
+            return Next::Done;
+        }
+        if self.runs.get(&id).is_some_and(|r| r.uid != p.meta.uid) {
+            self.runs.remove(&id);
+        }
+        // The machine restarted since we started this pod: its containers are gone and
+        // are started again (a new attempt, counted as a restart).
+        let incarnation = self.backend.borrow().node_incarnation(&node);
+        if let Some(r) = self.runs.get_mut(&id)
+            && r.incarnation != incarnation
+        {
+            r.incarnation = incarnation;
+            if matches!(r.state, RunState::Starting | RunState::Running) {
+                r.state = RunState::BackOff(now);
+                ctx.store.update_pod(id, now, |p| {
+                    set_containers(p, ContainerState::Waiting, false, "ContainerCreating", true);
+                    set_ready(p, false, now);
+                });
+            } else if r.state == RunState::Terminating {
+                r.state = RunState::Done;
+            }
+        }
+        let Some(p) = ctx.store.pods.get(id) else { return Next::Done };
+        // Graceful deletion.
+        if p.meta.deletion.is_some() {
+            match self.runs.get(&id).map(|r| r.state) {
+                None | Some(RunState::Done) => {
+                    ctx.store.remove_pod(id, now);
+                    self.runs.remove(&id);
+                }
+                Some(RunState::Terminating) => {}
+                Some(_) => {
+                    let grace = p.meta.deletion_grace_seconds.unwrap_or(p.spec.termination_grace_period_seconds);
+                    let run = self.runs.get_mut(&id).expect("checked");
+                    run.state = RunState::Terminating;
+                    let attempt = run.attempt;
+                    self.backend.borrow_mut().stop(id, p, attempt, grace, now, &mut ctx.out.container_events);
+                    let (ns, name) = (p.meta.namespace.clone(), p.meta.name.clone());
+                    ctx.store.record_event(now, Kind::Pod, &ns, &name, "Killing", || "Stopping container".to_string());
+                }
+            }
+            return Next::Done;
+        }
+        if p.status.phase.is_terminal() {
+            return Next::Done;
+        }
+        let Some(run) = self.runs.get(&id).cloned() else {
+            // Admission.
+            if let Some((reason, message)) = admission_failure(ctx, id, p) {
+                let (ns, name) = (p.meta.namespace.clone(), p.meta.name.clone());
+                let msg = message.clone();
+                ctx.store.update_pod(id, now, |p| {
+                    p.status.phase = PodPhase::Failed;
+                    p.status.reason = reason;
+                    p.status.message = message;
+                });
+                ctx.store.record_event(now, Kind::Pod, &ns, &name, "OutOfResources", || msg);
+                return Next::Done;
+            }
+            self.runs.insert(
+                id,
+                PodRun {
+                    uid: p.meta.uid,
+                    attempt: 0,
+                    state: RunState::Starting,
+                    admitted_at: now,
+                    ready_at: None,
+                    incarnation: self.backend.borrow().node_incarnation(&node),
+                },
+            );
+            self.backend.borrow_mut().start(id, p, &node, 0, now, &mut ctx.out.container_events);
+            ctx.store.update_pod(id, now, |p| {
+                p.status.start_time = Some(now);
+                set_containers(p, ContainerState::Waiting, false, "ContainerCreating", false);
+            });
+            return Next::Done;
+        };
+        match run.state {
+            RunState::BackOff(at) if at <= now => {
+                let r = self.runs.get_mut(&id).expect("exists");
+                r.attempt += 1;
+                r.state = RunState::Starting;
+                let attempt = r.attempt;
+                self.backend.borrow_mut().start(id, p, &node, attempt, now, &mut ctx.out.container_events);
+            }
+            RunState::BackOff(at) => ctx.requeue_at(at, key),
+            RunState::Running => {
+                if let Some(at) = run.ready_at {
+                    if at <= now {
+                        self.runs.get_mut(&id).expect("exists").ready_at = None;
+                        ctx.store.update_pod(id, now, |p| {
+                            for c in &mut p.status.containers {
+                                c.ready = true;
+                            }
+                            set_ready(p, true, now);
+                        });
+                    } else {
+                        ctx.requeue_at(at, key);
+                    }
+                }
+            }
+            _ => {}
+        }
+        Next::Done
+    }
+
+    fn on_container_event(&mut self, ev: &ContainerEvent, ctx: &mut Ctx<'_>) {
+        let now = ctx.now;
+        let Some(run) = self.runs.get(&ev.pod).cloned() else { return };
+        if run.uid != ev.uid || run.attempt != ev.attempt {
+            return;
+        }
+        let Some(p) = ctx.store.pods.get(ev.pod) else { return };
+        if !self.backend.borrow().node_alive(&p.spec.node_name) {
+            return;
+        }
+        let (ns, name) = (p.meta.namespace.clone(), p.meta.name.clone());
+        let key = Key::new(Kind::Pod, ev.pod);
+        match ev.kind {
+            ContainerEventKind::Started => {
+                if run.state != RunState::Starting {
+                    return;
+                }
+                let readiness = p.spec.containers.iter().filter_map(|c| c.readiness.as_ref()).max_by_key(|r| r.initial_delay_seconds);
+                // Readiness: the probe runs at admission + k*period; the first one at least
+                // initialDelaySeconds after start succeeds; successThreshold in a row.
+                let ready_at = readiness.map(|r| {
+                    let period = SimDuration::from_secs(r.period_seconds.max(1) as u64).as_nanos();
+                    let earliest = now + SimDuration::from_secs(r.initial_delay_seconds.max(0) as u64);
+                    let since = earliest.since(run.admitted_at).as_nanos();
+                    let k = since.div_ceil(period);
+                    SimTime(run.admitted_at.as_nanos() + (k + r.success_threshold.max(1) as u64 - 1) * period)
+                });
+                let r = self.runs.get_mut(&ev.pod).expect("exists");
+                r.state = RunState::Running;
+                r.ready_at = ready_at;
+                let restarted = run.attempt > 0;
+                ctx.store.update_pod(ev.pod, now, |p| {
+                    p.status.phase = PodPhase::Running;
+                    set_containers(p, ContainerState::Running(now), ready_at.is_none(), "", false);
+                    if ready_at.is_none() {
+                        set_ready(p, true, now);
+                    }
+                });
+                ctx.store.record_event(now, Kind::Pod, &ns, &name, "Started", || {
+                    if restarted { "Restarted container".into() } else { "Started container".into() }
+                });
+                if let Some(at) = ready_at {
+                    ctx.requeue_at(at, key);
+                }
+            }
+            ContainerEventKind::Exited(code) => {
+                if run.state != RunState::Running {
+                    return;
+                }
+                let restart = match p.spec.restart_policy {
+                    RestartPolicy::Always => true,
+                    RestartPolicy::OnFailure => code != 0,
+                    RestartPolicy::Never => false,
+                };
+                if restart {
+                    let delay = self.backoff.next_restart_delay(&ev.uid.to_string(), now.as_secs() as i64);
+                    let at = now + SimDuration::from_secs(delay.max(0) as u64);
+                    self.runs.get_mut(&ev.pod).expect("exists").state = RunState::BackOff(at);
+                    ctx.store.update_pod(ev.pod, now, |p| {
+                        let reason = if delay > 0 { "CrashLoopBackOff" } else { "Completed" };
+                        set_containers(p, ContainerState::Waiting, false, reason, true);
+                        set_ready(p, false, now);
+                    });
+                    if delay > 0 {
+                        ctx.store.record_event(now, Kind::Pod, &ns, &name, "BackOff", || format!("Back-off {delay}s restarting failed container (exit code {code})"));
+                    }
+                    ctx.requeue_at(at, key);
+                } else {
+                    self.runs.get_mut(&ev.pod).expect("exists").state = RunState::Done;
+                    ctx.store.update_pod(ev.pod, now, |p| {
+                        p.status.phase = if code == 0 { PodPhase::Succeeded } else { PodPhase::Failed };
+                        let reason = if code == 0 { "Completed" } else { "Error" };
+                        set_containers(p, ContainerState::Terminated(code), false, reason, false);
+                        set_ready(p, false, now);
+                    });
+                }
+            }
+            ContainerEventKind::Stopped(code) => {
+                self.runs.get_mut(&ev.pod).expect("exists").state = RunState::Done;
+                if code == 137 {
+                    ctx.store.record_event(now, Kind::Pod, &ns, &name, "Killing", || "Container did not stop within the grace period: killed".into());
+                }
+                ctx.store.remove_pod(ev.pod, now);
+                self.runs.remove(&ev.pod);
+            }
+        }
+    }
+}

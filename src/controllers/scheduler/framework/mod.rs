@@ -1,0 +1,3 @@
+//! Scheduler framework types: plugin status codes and results.
+
+pub mod status;

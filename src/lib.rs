@@ -1,0 +1,18 @@
+//! kubetwin: a deterministic Kubernetes cluster simulator and digital twin.
+//!
+//! Real Kubernetes control loops (scheduler, ReplicaSet, kubelet, node lifecycle, ...)
+//! ported from upstream run in a discrete-event engine against simulated nodes and
+//! containers: hours of cluster time in seconds, identical for the same seed on any
+//! machine. See `DESIGN.md` for the architecture and the determinism contract.
+
+pub mod api;
+pub mod cli;
+pub mod backend;
+pub mod conformance;
+pub mod controllers;
+pub mod engine;
+pub mod error;
+pub mod metrics;
+pub mod report;
+pub mod simulation;
+pub mod workload;

@@ -1,0 +1,144 @@
+//! Writing a run's report directory: `summary.json`, `metrics.csv`, `events.jsonl`,
+//! SVG plots and `index.html`. Everything is written into a temporary directory next to
+//! the destination and renamed into place at the end, so a failed run never leaves a
+//! partial report behind.
+
+use super::html::{ExpectationRow, HtmlReport, render};
+use super::plots::{Marker, line_chart_svg, stacked_area_svg};
+use crate::error::Error;
+use crate::metrics::percentile;
+use crate::simulation::RunOutput;
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The summary of a run (`summary.json`). Contains no wall-clock figures, so it is
+/// identical for identical inputs.
+pub fn summary(out: &RunOutput) -> Value {
+    let s = &out.store;
+    let c = s.pod_counts();
+    let (nodes, ready, not_ready) = crate::simulation::observe::node_counts(s);
+    let mut lat = s.stats.binding_latencies_ms.clone();
+    lat.sort_unstable();
+    let p = |q| percentile(&lat, q).map(Value::from).unwrap_or(Value::Null);
+    let mut workloads = serde_json::Map::new();
+    for kind in [crate::api::Kind::ReplicationController, crate::api::Kind::ReplicaSet, crate::api::Kind::Deployment] {
+        let names: Vec<(String, String)> = match kind {
+            crate::api::Kind::Deployment => s.deployments.iter_by_name().map(|(_, d)| (d.meta.namespace.clone(), d.meta.name.clone())).collect(),
+            k => s.rs_arena(k).iter_by_name().map(|(_, r)| (r.meta.namespace.clone(), r.meta.name.clone())).collect(),
+        };
+        for (ns, name) in names {
+            if let Some((d, cur, r, a)) = crate::simulation::observe::workload(s, kind, &ns, &name) {
+                let key = format!("{}/{ns}/{name}", crate::simulation::observe::short_kind(kind));
+                workloads.insert(key, json!({"desired": d, "current": cur, "ready": r, "available": a}));
+            }
+        }
+    }
+    json!({
+        "scenario": out.scenario,
+        "seed": out.seed,
+        "simulated_seconds": out.end.as_secs_f64(),
+        "events_processed": out.events,
+        "reconciles": out.reconciles,
+        "truncated": out.truncated,
+        "passed": out.passed(),
+        "nodes": {"total": nodes, "ready": ready, "not_ready": not_ready},
+        "pods": {
+            "created": s.stats.pods_created,
+            "removed": s.stats.pods_removed,
+            "existing": s.pods.len(),
+            "pending": c.pending,
+            "unscheduled": c.unscheduled,
+            "running": c.running,
+            "ready": c.ready,
+            "succeeded": c.succeeded,
+            "failed": c.failed,
+            "terminating": c.terminating,
+        },
+        "scheduling": {
+            "bindings": s.stats.bindings,
+            "latency_ms_p50": p(50.0),
+            "latency_ms_p90": p(90.0),
+            "latency_ms_p99": p(99.0),
+            "latency_ms_max": lat.last().copied().map(Value::from).unwrap_or(Value::Null),
+        },
+        "workloads": workloads,
+        "expectations": out.expectations,
+    })
+}
+
+/// The journal as JSON lines.
+pub fn events_jsonl(out: &RunOutput) -> String {
+    let mut s = String::with_capacity(out.journal.len() * 120);
+    for e in &out.journal {
+        let _ = writeln!(s, "{}", serde_json::to_string(e).unwrap_or_default());
+    }
+    s
+}
+
+fn markers(out: &RunOutput) -> Vec<Marker> {
+    out.markers
+        .iter()
+        .filter(|(t, _)| *t <= out.end)
+        .map(|(t, l)| Marker { t_seconds: t.as_secs_f64(), label: l.clone() })
+        .collect()
+}
+
+/// The SVG plots: (file name, caption, svg text).
+pub fn plots(out: &RunOutput) -> Result<Vec<(String, String, String)>, Error> {
+    let m = &out.metrics;
+    let x = m.column("time_s").unwrap_or_default();
+    let marks = markers(out);
+    let col = |n: &str| m.column(n).unwrap_or_else(|| vec![f64::NAN; x.len()]);
+    let perr = |e: super::plots::PlotError| Error::Internal(format!("plot: {e}"));
+    let mut v = Vec::new();
+    let phases: Vec<(&str, Vec<f64>)> = vec![("Pending", col("pods_pending")), ("Running", col("pods_running")), ("Succeeded", col("pods_succeeded")), ("Failed", col("pods_failed"))];
+    let series: Vec<(&str, &[f64])> = phases.iter().map(|(n, c)| (*n, c.as_slice())).collect();
+    v.push(("pods_by_phase.svg".to_string(), "Pods by phase".to_string(), stacked_area_svg("Pods by phase", "pods", &x, &series, &marks).map_err(perr)?));
+    let util: Vec<(&str, Vec<f64>)> = vec![("CPU requested %", col("cpu_requested_pct")), ("memory requested %", col("memory_requested_pct"))];
+    let series: Vec<(&str, &[f64])> = util.iter().map(|(n, c)| (*n, c.as_slice())).collect();
+    v.push(("cluster_utilisation.svg".to_string(), "Cluster utilisation (requests / allocatable)".to_string(), line_chart_svg("Cluster utilisation", "% of allocatable", &x, &series, &marks).map_err(perr)?));
+    let ready_cols: Vec<(String, Vec<f64>)> = m.columns().iter().filter(|c| c.ends_with(":ready")).map(|c| (c.trim_end_matches(":ready").to_string(), col(c))).collect();
+    let mut health: Vec<(String, Vec<f64>)> = vec![("ready pods".to_string(), col("pods_ready")), ("ready nodes".to_string(), col("nodes_ready"))];
+    health.extend(ready_cols.into_iter().map(|(n, c)| (format!("{n} ready"), c)));
+    let series: Vec<(&str, &[f64])> = health.iter().map(|(n, c)| (n.as_str(), c.as_slice())).collect();
+    v.push(("readiness.svg".to_string(), "Ready pods, nodes and workload replicas".to_string(), line_chart_svg("Readiness", "count", &x, &series, &marks).map_err(perr)?));
+    Ok(v)
+}
+
+/// Writes the report for `out` into `dir` (replacing it), atomically.
+pub fn write_report(dir: &Path, out: &RunOutput) -> Result<(), Error> {
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    let tmp = tempfile::Builder::new().prefix(".kubetwin-report-").tempdir_in(parent).map_err(|e| Error::io(parent, e))?;
+    let t = tmp.path();
+    let write = |name: &str, body: &str| std::fs::write(t.join(name), body).map_err(|e| Error::io(&t.join(name), e));
+    let summary = summary(out);
+    write("summary.json", &format!("{}\n", serde_json::to_string_pretty(&summary).unwrap_or_default()))?;
+    write("metrics.csv", &out.metrics.to_csv())?;
+    write("events.jsonl", &events_jsonl(out))?;
+    let plots = plots(out)?;
+    for (name, _, svg) in &plots {
+        write(name, svg)?;
+    }
+    let rows: Vec<ExpectationRow> = out.expectations.iter().map(|e| ExpectationRow { expr: e.expr.clone(), passed: e.passed, detail: e.detail.clone() }).collect();
+    let plot_refs: Vec<(&str, &str)> = plots.iter().map(|(n, c, _)| (n.as_str(), c.as_str())).collect();
+    let title = format!("kubetwin: {} (seed {})", out.scenario, out.seed);
+    let html = render(&HtmlReport {
+        title: &title,
+        summary: &summary,
+        expectations: &rows,
+        plots: &plot_refs,
+        files: &["summary.json", "metrics.csv", "events.jsonl"],
+    });
+    write("index.html", &html)?;
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let kept = tmp.keep();
+    std::fs::rename(&kept, dir).map_err(|e| {
+        let _ = std::fs::remove_dir_all(&kept);
+        Error::io(dir, e)
+    })?;
+    Ok(())
+}

@@ -1,0 +1,406 @@
+//! The simulation runtime: builds the store, the simulated backend and the controller
+//! manager for a scenario, then runs the event loop. Events are timeline actions,
+//! controller timers, container events, metric samples and expectation checks; after
+//! each event the manager settles the controllers at that instant. Everything runs on
+//! one thread from named RNG streams, so a (scenario, seed) pair always produces the
+//! same journal, metrics and summary.
+
+pub mod observe;
+
+use crate::api::manifest::Loaded;
+use crate::api::objects::Object;
+use crate::api::store::JournalEntry;
+use crate::api::{Kind, Store};
+use crate::backend::Backend;
+use crate::backend::sim::SimBackend;
+use crate::controllers::garbage::GarbageCollector;
+use crate::controllers::kubelet::{Kubelet, SharedBackend};
+use crate::controllers::manager::{Manager, Wake};
+use crate::controllers::node_lifecycle::rules::NodeLifecycleConfig;
+use crate::controllers::node_lifecycle::taint_eviction::TaintEviction;
+use crate::controllers::node_lifecycle::NodeLifecycle;
+use crate::controllers::replicaset::ReplicaSetController;
+use crate::controllers::scheduler::{Scheduler, SchedulerConfig};
+use crate::controllers::{Controller, Key};
+use crate::engine::{EventQueue, RngStreams, RunLimits, SimDuration, SimTime};
+use crate::error::Error;
+use crate::metrics::MetricsTable;
+use crate::workload::expectation::{ExpectationResult, Timing, Tracker};
+use crate::workload::{Action, Scenario};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Overrides the scenario's seed.
+    pub seed: Option<u64>,
+    /// Record the journal (`events.jsonl`).
+    pub journal: bool,
+    /// Record metrics samples.
+    pub metrics: bool,
+    /// Stop at this time instead of the scenario's duration (for `get --at`).
+    pub until: Option<SimTime>,
+    /// Engine limits.
+    pub limits: RunLimits,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            seed: None,
+            journal: true,
+            metrics: true,
+            until: None,
+            limits: RunLimits::default(),
+        }
+    }
+}
+
+/// Everything a run produced.
+pub struct RunOutput {
+    /// Scenario name.
+    pub scenario: String,
+    /// The seed used.
+    pub seed: u64,
+    /// When the run stopped.
+    pub end: SimTime,
+    /// Events processed by the engine.
+    pub events: u64,
+    /// Controller reconciles performed.
+    pub reconciles: u64,
+    /// The final cluster state.
+    pub store: Store,
+    /// Sampled metrics.
+    pub metrics: MetricsTable,
+    /// The journal (empty when disabled).
+    pub journal: Vec<JournalEntry>,
+    /// Expectation outcomes, in scenario order.
+    pub expectations: Vec<ExpectationResult>,
+    /// Timeline actions as (time, description), for plots.
+    pub markers: Vec<(SimTime, String)>,
+    /// Whether the event limit stopped the run early.
+    pub truncated: bool,
+}
+
+impl RunOutput {
+    /// Whether every expectation held.
+    pub fn passed(&self) -> bool {
+        self.expectations.iter().all(|e| e.passed)
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Ev {
+    Action(usize),
+    Wake(Wake),
+    Sample,
+    Check,
+}
+
+/// Controller order: fixed, so ties at one instant always resolve the same way.
+const CONTROLLERS: [&str; 6] = ["replicaset", "garbage-collector", "node-lifecycle", "taint-eviction", "scheduler", "kubelet"];
+
+struct Runtime<'a> {
+    scenario: &'a Scenario,
+    queue: EventQueue<Ev>,
+    store: Store,
+    manager: Manager,
+    backend: Rc<RefCell<SimBackend>>,
+    metrics: MetricsTable,
+    trackers: Vec<Tracker>,
+    per_node: bool,
+    last_binding_index: usize,
+    opts: &'a RunOptions,
+}
+
+/// Runs a scenario.
+pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
+    let seed = opts.seed.unwrap_or(scenario.seed);
+    let streams = RngStreams::new(seed);
+    let backend = Rc::new(RefCell::new(SimBackend::new(&streams)));
+    let shared: SharedBackend = backend.clone();
+    let controllers: Vec<Box<dyn Controller>> = vec![
+        Box::new(ReplicaSetController::new()),
+        Box::new(GarbageCollector::new()),
+        Box::new(NodeLifecycle::new(shared.clone(), NodeLifecycleConfig::default())),
+        Box::new(TaintEviction::new()),
+        Box::new(Scheduler::new(SchedulerConfig {
+            percentage_of_nodes_to_score: scenario.percentage_of_nodes_to_score,
+            tie_break_by_name: scenario.tie_break_by_name,
+            ..SchedulerConfig::default()
+        })),
+        Box::new(Kubelet::new(shared)),
+    ];
+    debug_assert!(controllers.iter().zip(CONTROLLERS).all(|(c, n)| c.name() == n));
+    let manager = Manager::new(controllers, &streams);
+    let nodes = scenario.objects.iter().filter(|l| l.object.kind() == Kind::Node).count();
+    let mut rt = Runtime {
+        scenario,
+        queue: EventQueue::new(),
+        store: Store::new(streams.stream("apiserver/names"), opts.journal),
+        manager,
+        backend,
+        metrics: MetricsTable::new(),
+        trackers: scenario.expectations.iter().cloned().map(Tracker::new).collect(),
+        per_node: scenario.per_node.unwrap_or(nodes <= 100),
+        last_binding_index: 0,
+        opts,
+    };
+    rt.run()?;
+    let end = rt.queue.now();
+    let expectations = rt.trackers.iter().map(Tracker::result).collect();
+    let journal = rt.store.take_journal();
+    Ok(RunOutput {
+        scenario: scenario.name.clone(),
+        seed,
+        end,
+        events: rt.queue.processed(),
+        reconciles: rt.manager.reconciles,
+        metrics: rt.metrics,
+        journal,
+        expectations,
+        markers: scenario.actions.iter().map(|a| (a.at, a.description.clone())).collect(),
+        truncated: rt.queue.processed() >= opts.limits.max_events,
+        store: rt.store,
+    })
+}
+
+impl Runtime<'_> {
+    fn stop_time(&self) -> SimTime {
+        let end = SimTime::ZERO + self.scenario.duration;
+        let end = self.opts.until.map_or(end, |u| u.min(end));
+        end.min(self.opts.limits.max_time)
+    }
+
+    fn run(&mut self) -> Result<(), Error> {
+        let stop = self.stop_time();
+        for l in &self.scenario.objects {
+            self.create(l, SimTime::ZERO)?;
+        }
+        for (i, a) in self.scenario.actions.iter().enumerate() {
+            if a.at <= stop {
+                self.queue.schedule(a.at, Ev::Action(i));
+            }
+        }
+        let checks: Vec<SimTime> = self
+            .trackers
+            .iter()
+            .filter_map(|t| match t.exp.timing {
+                Timing::At(t) | Timing::By(t) | Timing::After(t) => Some(t),
+                Timing::End => None,
+            })
+            .filter(|t| *t <= stop)
+            .collect();
+        for t in checks {
+            self.queue.schedule(t, Ev::Check);
+        }
+        if self.opts.metrics || !self.trackers.is_empty() {
+            self.queue.schedule(SimTime::ZERO, Ev::Sample);
+        }
+        self.settle(SimTime::ZERO);
+        while let Some(t) = self.queue.peek_time() {
+            if t > stop || self.queue.processed() >= self.opts.limits.max_events {
+                break;
+            }
+            let Some((now, ev)) = self.queue.pop() else { break };
+            match ev {
+                Ev::Action(i) => self.action(i, now)?,
+                Ev::Wake(Wake::Timer(idx, key)) => {
+                    self.manager.enqueue(idx, key);
+                }
+                Ev::Wake(Wake::Container(idx, ce)) => {
+                    let wakes = self.manager.container_event(idx, &ce, now, &mut self.store);
+                    self.schedule(wakes);
+                }
+                Ev::Sample => {
+                    self.settle(now);
+                    self.sample(now, false);
+                    let next = now + self.scenario.sampling_interval;
+                    if next <= stop {
+                        self.queue.schedule(next, Ev::Sample);
+                    }
+                    continue;
+                }
+                Ev::Check => {
+                    self.settle(now);
+                    self.observe(now, false);
+                    continue;
+                }
+            }
+            self.settle(now);
+        }
+        // The end of the run: a final sample (unless one was just taken) and the end checks.
+        let end = if self.queue.processed() >= self.opts.limits.max_events { self.queue.now() } else { stop };
+        self.settle(end);
+        let last_sample = self.metrics.column("time_s").and_then(|c| c.last().copied());
+        if last_sample != Some(end.as_secs_f64()) && (self.opts.metrics || !self.trackers.is_empty()) {
+            self.sample(end, false);
+        }
+        self.observe(end, true);
+        Ok(())
+    }
+
+    fn settle(&mut self, now: SimTime) {
+        let wakes = self.manager.settle(now, &mut self.store);
+        self.schedule(wakes);
+    }
+
+    fn schedule(&mut self, wakes: Vec<(SimTime, Wake)>) {
+        for (t, w) in wakes {
+            self.queue.schedule(t, Ev::Wake(w));
+        }
+    }
+
+    fn create(&mut self, l: &Loaded, now: SimTime) -> Result<(), Error> {
+        if let Object::Node(n) = &l.object {
+            let images: Vec<String> = n.images.iter().flat_map(|i| i.names.iter().cloned()).collect();
+            self.backend.borrow_mut().add_node(&n.meta.name, &images, now);
+        }
+        match self.store.create(l.object.clone(), now) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(l.source.error("metadata.name", e.to_string()).into()),
+        }
+    }
+
+    fn index(&self, name: &str) -> usize {
+        self.manager.index_of(name).unwrap_or(0)
+    }
+
+    fn action(&mut self, i: usize, now: SimTime) -> Result<(), Error> {
+        let a = &self.scenario.actions[i];
+        self.store.record_action(now, a.description.clone());
+        match &a.action {
+            Action::Apply(objs) => {
+                for l in objs {
+                    self.apply(l, now)?;
+                }
+            }
+            Action::Delete { kind, namespace, name } => {
+                if let Some(id) = self.store.id_of(*kind, namespace, name) {
+                    if *kind == Kind::Pod {
+                        self.store.delete_pod(id, now, None);
+                    } else {
+                        self.store.delete_object(*kind, id, now);
+                    }
+                }
+            }
+            Action::Scale { kind, namespace, name, replicas } => {
+                if let Some(id) = self.store.id_of(*kind, namespace, name) {
+                    let r = *replicas;
+                    match kind {
+                        Kind::Deployment => {
+                            self.store.update_deployment(id, now, true, |d| d.replicas = r);
+                        }
+                        _ => {
+                            self.store.update_rs(*kind, id, now, true, |rs| rs.replicas = r);
+                        }
+                    }
+                }
+            }
+            Action::CrashNode(n) => {
+                self.backend.borrow_mut().crash_node(n, now);
+                let idx = self.index("node-lifecycle");
+                self.manager.enqueue(idx, Key::SINGLETON);
+            }
+            Action::RestartNode(n) => {
+                self.backend.borrow_mut().restart_node(n, now);
+                let idx = self.index("node-lifecycle");
+                self.manager.enqueue(idx, Key::SINGLETON);
+            }
+            Action::DeleteNode(n) => {
+                self.backend.borrow_mut().remove_node(n);
+                if let Some(id) = self.store.nodes.id_of("", n) {
+                    self.store.delete_object(Kind::Node, id, now);
+                }
+            }
+            Action::Cordon(n) | Action::Uncordon(n) => {
+                let cordon = matches!(a.action, Action::Cordon(_));
+                if let Some(id) = self.store.nodes.id_of("", n) {
+                    self.store.update_node(id, now, |node| node.unschedulable = cordon);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `kubectl apply`: creates missing objects; for existing workloads replaces the
+    /// spec fields kubetwin models (bumping generation when they change).
+    fn apply(&mut self, l: &Loaded, now: SimTime) -> Result<(), Error> {
+        let kind = l.object.kind();
+        let m = l.object.meta();
+        let Some(id) = self.store.id_of(kind, &m.namespace, &m.name) else {
+            return self.create(l, now);
+        };
+        match &l.object {
+            Object::ReplicaSet(new) => {
+                let new = new.clone();
+                self.store.update_rs(kind, id, now, true, |rs| {
+                    rs.replicas = new.replicas;
+                    rs.selector = new.selector;
+                    rs.template = new.template;
+                    rs.min_ready_seconds = new.min_ready_seconds;
+                    rs.meta.labels = new.meta.labels;
+                    rs.meta.annotations = new.meta.annotations;
+                });
+            }
+            Object::Deployment(new) => {
+                let new = new.clone();
+                self.store.update_deployment(id, now, true, |d| {
+                    d.replicas = new.replicas;
+                    d.selector = new.selector;
+                    d.template = new.template;
+                    d.strategy = new.strategy;
+                    d.min_ready_seconds = new.min_ready_seconds;
+                    d.revision_history_limit = new.revision_history_limit;
+                    d.progress_deadline_seconds = new.progress_deadline_seconds;
+                    d.paused = new.paused;
+                });
+            }
+            Object::Node(new) => {
+                let new = new.clone();
+                self.store.update_node(id, now, |n| {
+                    n.meta.labels = new.meta.labels;
+                    n.taints = new.taints;
+                    n.unschedulable = new.unschedulable;
+                });
+            }
+            _ => {
+                // Other kinds are replaced as a whole (delete + create).
+                self.store.delete_object(kind, id, now);
+                return self.create(l, now);
+            }
+        }
+        Ok(())
+    }
+
+    fn sample(&mut self, now: SimTime, end: bool) {
+        if self.opts.metrics {
+            let from = self.last_binding_index;
+            self.last_binding_index = self.store.stats.binding_latencies_ms.len();
+            observe::sample(&self.store, &mut self.metrics, now, self.per_node, from);
+        }
+        self.observe(now, end);
+    }
+
+    fn observe(&mut self, now: SimTime, end: bool) {
+        for t in &mut self.trackers {
+            let v = observe::value(&self.store, &t.exp.subject, &t.exp.field);
+            t.observe(now, v, end);
+        }
+    }
+}
+
+/// Runs until `at` and returns the store (for `get --at`).
+pub fn state_at(scenario: &Scenario, at: SimDuration, seed: Option<u64>) -> Result<RunOutput, Error> {
+    run(
+        scenario,
+        &RunOptions {
+            seed,
+            journal: false,
+            metrics: false,
+            until: Some(SimTime::ZERO + at),
+            ..RunOptions::default()
+        },
+    )
+}

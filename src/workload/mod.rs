@@ -1,0 +1,9 @@
+//! Workload inputs: the scenario file format (cluster, manifests, timeline, faults,
+//! expectations) and the expectation language.
+
+pub mod expectation;
+pub mod reference;
+pub mod scenario;
+
+pub use expectation::{Expectation, ExpectationResult};
+pub use scenario::{Action, Scenario, TimedAction};
