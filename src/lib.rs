@@ -5,9 +5,13 @@
 //! containers: hours of cluster time in seconds, identical for the same seed on any
 //! machine. See `DESIGN.md` for the architecture and the determinism contract.
 
+// Input errors carry their source text for miette's snippets; they only travel on the
+// cold error path, so their size does not matter.
+#![allow(clippy::result_large_err)]
+
 pub mod api;
-pub mod cli;
 pub mod backend;
+pub mod cli;
 pub mod conformance;
 pub mod controllers;
 pub mod engine;

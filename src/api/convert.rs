@@ -5,16 +5,15 @@
 //! line and column.
 
 use super::affinity::{
-    NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm,
-    PreferredSchedulingTerm,
+    NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PreferredSchedulingTerm,
 };
 use super::objects::*;
 use super::quantity::Quantity;
 use super::resources::Resources;
 use super::selector::{LabelSelector, Labels, Operator};
 use super::taint::{Taint, TaintEffect, Toleration, TolerationOperator};
-use k8s_openapi::api::{apps::v1 as apps, autoscaling::v2 as autoscaling, core::v1 as core};
 use k8s_openapi::api::policy::v1 as policy;
+use k8s_openapi::api::{apps::v1 as apps, autoscaling::v2 as autoscaling, core::v1 as core};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
@@ -75,7 +74,7 @@ pub fn validate_name(name: &str) -> Result<(), String> {
 fn convert_meta(m: meta::ObjectMeta, namespaced: bool, allow_generate: bool) -> R<ObjectMeta> {
     let name = m.name.unwrap_or_default();
     let generate_name = m.generate_name.unwrap_or_default();
-    if name.is_empty() && !(allow_generate && !generate_name.is_empty()) {
+    if name.is_empty() && (!allow_generate || generate_name.is_empty()) {
         return err("metadata.name", "name is required");
     }
     if !name.is_empty() {
@@ -109,13 +108,19 @@ fn parse_quantity(field: &str, q: &str) -> R<Quantity> {
     })
 }
 
-fn resource_list(field: &str, list: Option<BTreeMap<String, meta_quantity::Quantity>>) -> R<Resources> {
+fn resource_list(
+    field: &str,
+    list: Option<BTreeMap<String, meta_quantity::Quantity>>,
+) -> R<Resources> {
     let mut r = Resources::default();
     for (name, q) in list.unwrap_or_default() {
         let f = format!("{field}.{name}");
         let parsed = parse_quantity(&f, &q.0)?;
         if parsed.is_negative() {
-            return err(f, format!("must be greater than or equal to 0, got {:?}", q.0));
+            return err(
+                f,
+                format!("must be greater than or equal to 0, got {:?}", q.0),
+            );
         }
         r.set(&name, &parsed);
     }
@@ -136,15 +141,24 @@ fn int_or_string_text(v: &IntOrString) -> String {
 /// Validates an IntOrString that may be a percentage (`maxSurge`, `minAvailable`).
 fn int_or_percent(field: &str, v: &IntOrString) -> R<String> {
     match v {
-        IntOrString::Int(i) if *i < 0 => err(field, format!("must be greater than or equal to 0, got {i}")),
+        IntOrString::Int(i) if *i < 0 => err(
+            field,
+            format!("must be greater than or equal to 0, got {i}"),
+        ),
         IntOrString::Int(i) => Ok(i.to_string()),
         IntOrString::String(s) => {
             let Some(num) = s.strip_suffix('%') else {
-                return err(field, format!("invalid value {s:?}: must be an integer or percentage (e.g. '5%')"));
+                return err(
+                    field,
+                    format!("invalid value {s:?}: must be an integer or percentage (e.g. '5%')"),
+                );
             };
             match num.parse::<i32>() {
                 Ok(p) if p >= 0 => Ok(s.clone()),
-                _ => err(field, format!("invalid value {s:?}: must be an integer or percentage (e.g. '5%')")),
+                _ => err(
+                    field,
+                    format!("invalid value {s:?}: must be an integer or percentage (e.g. '5%')"),
+                ),
             }
         }
     }
@@ -193,7 +207,10 @@ fn probe(field: &str, p: Option<core::Probe>, must_succeed_once: bool) -> R<Opti
         if let Some(x) = v
             && x < 0
         {
-            return err(format!("{field}.{name}"), format!("must be greater than or equal to 0, got {x}"));
+            return err(
+                format!("{field}.{name}"),
+                format!("must be greater than or equal to 0, got {x}"),
+            );
         }
     }
     let success = pick(p.success_threshold, 1);
@@ -222,8 +239,15 @@ fn container(field: &str, c: core::Container, require_image: bool) -> R<Containe
     let limits = resource_list(&format!("{field}.resources.limits"), res.limits.clone())?;
     let mut requests = resource_list(&format!("{field}.resources.requests"), res.requests.clone())?;
     // SetDefaults_Container: a limit without a request defaults the request to the limit.
-    let req_names: Vec<String> = res.requests.map(|r| r.into_keys().collect()).unwrap_or_default();
-    for name in res.limits.map(|l| l.into_keys().collect::<Vec<_>>()).unwrap_or_default() {
+    let req_names: Vec<String> = res
+        .requests
+        .map(|r| r.into_keys().collect())
+        .unwrap_or_default();
+    for name in res
+        .limits
+        .map(|l| l.into_keys().collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
         if !req_names.contains(&name) {
             let v = limits.get(&name);
             match name.as_str() {
@@ -265,7 +289,10 @@ fn container(field: &str, c: core::Container, require_image: bool) -> R<Containe
     })
 }
 
-fn node_selector_requirement(field: &str, r: core::NodeSelectorRequirement) -> R<NodeSelectorRequirement> {
+fn node_selector_requirement(
+    field: &str,
+    r: core::NodeSelectorRequirement,
+) -> R<NodeSelectorRequirement> {
     let op = match r.operator.as_str() {
         "In" => Operator::In,
         "NotIn" => Operator::NotIn,
@@ -273,24 +300,42 @@ fn node_selector_requirement(field: &str, r: core::NodeSelectorRequirement) -> R
         "DoesNotExist" => Operator::DoesNotExist,
         "Gt" => Operator::Gt,
         "Lt" => Operator::Lt,
-        other => return err(format!("{field}.operator"), format!("unsupported operator {other:?} (In, NotIn, Exists, DoesNotExist, Gt, Lt)")),
+        other => {
+            return err(
+                format!("{field}.operator"),
+                format!("unsupported operator {other:?} (In, NotIn, Exists, DoesNotExist, Gt, Lt)"),
+            );
+        }
     };
-    NodeSelectorRequirement::new(r.key, op, r.values.unwrap_or_default()).map_err(|e| ConvertError {
-        field: field.into(),
-        message: e.to_string(),
+    NodeSelectorRequirement::new(r.key, op, r.values.unwrap_or_default()).map_err(|e| {
+        ConvertError {
+            field: field.into(),
+            message: e.to_string(),
+        }
     })
 }
 
 fn node_selector_term(field: &str, t: core::NodeSelectorTerm) -> R<NodeSelectorTerm> {
     let mut match_expressions = Vec::new();
-    for (i, r) in t.match_expressions.unwrap_or_default().into_iter().enumerate() {
-        match_expressions.push(node_selector_requirement(&format!("{field}.matchExpressions[{i}]"), r)?);
+    for (i, r) in t
+        .match_expressions
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
+        match_expressions.push(node_selector_requirement(
+            &format!("{field}.matchExpressions[{i}]"),
+            r,
+        )?);
     }
     let mut match_fields = Vec::new();
     for (i, r) in t.match_fields.unwrap_or_default().into_iter().enumerate() {
         let f = format!("{field}.matchFields[{i}]");
         if r.key != "metadata.name" {
-            return err(format!("{f}.key"), format!("unsupported field {:?} (only metadata.name)", r.key));
+            return err(
+                format!("{f}.key"),
+                format!("unsupported field {:?} (only metadata.name)", r.key),
+            );
         }
         match_fields.push(node_selector_requirement(&f, r)?);
     }
@@ -327,7 +372,10 @@ fn node_affinity(field: &str, a: Option<core::Affinity>) -> R<Option<NodeAffinit
     {
         let f = format!("{field}.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
         if !(1..=100).contains(&p.weight) {
-            return err(format!("{f}.weight"), format!("must be in the range 1-100, got {}", p.weight));
+            return err(
+                format!("{f}.weight"),
+                format!("must be in the range 1-100, got {}", p.weight),
+            );
         }
         preferred.push(PreferredSchedulingTerm {
             weight: p.weight,
@@ -345,7 +393,10 @@ fn taint_effect(field: &str, s: &str) -> R<TaintEffect> {
         "NoSchedule" => Ok(TaintEffect::NoSchedule),
         "PreferNoSchedule" => Ok(TaintEffect::PreferNoSchedule),
         "NoExecute" => Ok(TaintEffect::NoExecute),
-        other => err(field, format!("unsupported taint effect {other:?} (NoSchedule, PreferNoSchedule, NoExecute)")),
+        other => err(
+            field,
+            format!("unsupported taint effect {other:?} (NoSchedule, PreferNoSchedule, NoExecute)"),
+        ),
     }
 }
 
@@ -358,7 +409,12 @@ fn tolerations(field: &str, ts: Option<Vec<core::Toleration>>) -> R<Vec<Tolerati
             "Exists" => TolerationOperator::Exists,
             "Gt" => TolerationOperator::Gt,
             "Lt" => TolerationOperator::Lt,
-            other => return err(format!("{f}.operator"), format!("unsupported operator {other:?} (Equal, Exists)")),
+            other => {
+                return err(
+                    format!("{f}.operator"),
+                    format!("unsupported operator {other:?} (Equal, Exists)"),
+                );
+            }
         };
         let effect = match t.effect.as_deref() {
             None | Some("") => None,
@@ -366,10 +422,16 @@ fn tolerations(field: &str, ts: Option<Vec<core::Toleration>>) -> R<Vec<Tolerati
         };
         let key = t.key.unwrap_or_default();
         if key.is_empty() && operator != TolerationOperator::Exists {
-            return err(format!("{f}.operator"), "operator must be Exists when key is empty");
+            return err(
+                format!("{f}.operator"),
+                "operator must be Exists when key is empty",
+            );
         }
         if t.toleration_seconds.is_some() && effect != Some(TaintEffect::NoExecute) {
-            return err(format!("{f}.effect"), "effect must be 'NoExecute' when tolerationSeconds is set");
+            return err(
+                format!("{f}.effect"),
+                "effect must be 'NoExecute' when tolerationSeconds is set",
+            );
         }
         out.push(Toleration {
             key,
@@ -385,34 +447,61 @@ fn tolerations(field: &str, ts: Option<Vec<core::Toleration>>) -> R<Vec<Tolerati
 /// Converts a pod spec at `field` (`spec` or `spec.template.spec`), applying defaults.
 fn pod_spec(field: &str, s: core::PodSpec, in_template: bool) -> R<PodSpec> {
     if s.containers.is_empty() {
-        return err(format!("{field}.containers"), "must have at least one container");
+        return err(
+            format!("{field}.containers"),
+            "must have at least one container",
+        );
     }
     let mut names = Vec::new();
     let mut containers = Vec::new();
     for (i, c) in s.containers.into_iter().enumerate() {
         let f = format!("{field}.containers[{i}]");
         if names.contains(&c.name) {
-            return err(format!("{f}.name"), format!("duplicate container name {:?}", c.name));
+            return err(
+                format!("{f}.name"),
+                format!("duplicate container name {:?}", c.name),
+            );
         }
         names.push(c.name.clone());
         containers.push(container(&f, c, true)?);
     }
     let mut init_containers = Vec::new();
-    for (i, c) in s.init_containers.unwrap_or_default().into_iter().enumerate() {
+    for (i, c) in s
+        .init_containers
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
         init_containers.push(container(&format!("{field}.initContainers[{i}]"), c, true)?);
     }
     let restart_policy = match s.restart_policy.as_deref() {
         None | Some("") | Some("Always") => RestartPolicy::Always,
         Some("OnFailure") => RestartPolicy::OnFailure,
         Some("Never") => RestartPolicy::Never,
-        Some(other) => return err(format!("{field}.restartPolicy"), format!("unsupported value {other:?} (Always, OnFailure, Never)")),
+        Some(other) => {
+            return err(
+                format!("{field}.restartPolicy"),
+                format!("unsupported value {other:?} (Always, OnFailure, Never)"),
+            );
+        }
     };
     if in_template && restart_policy != RestartPolicy::Always {
-        return err(format!("{field}.restartPolicy"), format!("unsupported value {:?}: only \"Always\" is allowed in a controller's pod template", restart_policy.as_str()));
+        return err(
+            format!("{field}.restartPolicy"),
+            format!(
+                "unsupported value {:?}: only \"Always\" is allowed in a controller's pod template",
+                restart_policy.as_str()
+            ),
+        );
     }
-    let grace = s.termination_grace_period_seconds.unwrap_or(DEFAULT_TERMINATION_GRACE_SECONDS);
+    let grace = s
+        .termination_grace_period_seconds
+        .unwrap_or(DEFAULT_TERMINATION_GRACE_SECONDS);
     if grace < 0 {
-        return err(format!("{field}.terminationGracePeriodSeconds"), format!("must be greater than or equal to 0, got {grace}"));
+        return err(
+            format!("{field}.terminationGracePeriodSeconds"),
+            format!("must be greater than or equal to 0, got {grace}"),
+        );
     }
     let priority_class_name = s.priority_class_name.unwrap_or_default();
     // Built-in priority classes (pkg/apis/scheduling: SystemCriticalPriority).
@@ -432,8 +521,14 @@ fn pod_spec(field: &str, s: core::PodSpec, in_template: bool) -> R<PodSpec> {
         priority_class_name,
         restart_policy,
         termination_grace_period_seconds: grace,
-        scheduler_name: s.scheduler_name.filter(|n| !n.is_empty()).unwrap_or_else(|| DEFAULT_SCHEDULER_NAME.into()),
-        dns_policy: s.dns_policy.filter(|n| !n.is_empty()).unwrap_or_else(|| "ClusterFirst".into()),
+        scheduler_name: s
+            .scheduler_name
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| DEFAULT_SCHEDULER_NAME.into()),
+        dns_policy: s
+            .dns_policy
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "ClusterFirst".into()),
         host_network: s.host_network.unwrap_or(false),
     })
 }
@@ -461,15 +556,20 @@ fn label_selector(field: &str, s: &meta::LabelSelector) -> R<LabelSelector> {
         .into_iter()
         .map(|e| (e.key, e.operator, e.values.unwrap_or_default()))
         .collect();
-    LabelSelector::from_parts(&s.match_labels.clone().unwrap_or_default(), &exprs).map_err(|e| ConvertError {
-        field: field.into(),
-        message: e.to_string(),
+    LabelSelector::from_parts(&s.match_labels.clone().unwrap_or_default(), &exprs).map_err(|e| {
+        ConvertError {
+            field: field.into(),
+            message: e.to_string(),
+        }
     })
 }
 
 fn replicas(field: &str, r: Option<i32>) -> R<i32> {
     match r {
-        Some(n) if n < 0 => err(field, format!("must be greater than or equal to 0, got {n}")),
+        Some(n) if n < 0 => err(
+            field,
+            format!("must be greater than or equal to 0, got {n}"),
+        ),
         Some(n) => Ok(n),
         None => Ok(1),
     }
@@ -477,7 +577,10 @@ fn replicas(field: &str, r: Option<i32>) -> R<i32> {
 
 fn check_selector_matches(selector: &LabelSelector, labels: &Labels) -> R<()> {
     if selector.is_empty() {
-        return err("spec.selector", "empty selector is invalid for a controller");
+        return err(
+            "spec.selector",
+            "empty selector is invalid for a controller",
+        );
     }
     if !selector.matches(labels) {
         return err(
@@ -566,7 +669,10 @@ pub fn replication_controller(o: core::ReplicationController) -> R<Object> {
         return err("spec", "spec is required");
     };
     let tpl = template("spec.template", spec.template)?;
-    let sel_map = spec.selector.filter(|s| !s.is_empty()).unwrap_or_else(|| tpl.labels.clone());
+    let sel_map = spec
+        .selector
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| tpl.labels.clone());
     let selector = LabelSelector::from_map(&sel_map).map_err(|e| ConvertError {
         field: "spec.selector".into(),
         message: e.to_string(),
@@ -627,7 +733,10 @@ pub fn deployment(o: apps::Deployment) -> R<Object> {
             };
             let zero = |s: &str| s == "0" || s == "0%";
             if zero(&max_surge) && zero(&max_unavailable) {
-                return err("spec.strategy.rollingUpdate.maxUnavailable", "may not be 0 when `maxSurge` is 0");
+                return err(
+                    "spec.strategy.rollingUpdate.maxUnavailable",
+                    "may not be 0 when `maxSurge` is 0",
+                );
             }
             DeploymentStrategy::RollingUpdate {
                 max_surge,
@@ -636,16 +745,29 @@ pub fn deployment(o: apps::Deployment) -> R<Object> {
         }
         Some("Recreate") => {
             if strategy_spec.rolling_update.is_some() {
-                return err("spec.strategy.rollingUpdate", "may not be specified when strategy `type` is 'Recreate'");
+                return err(
+                    "spec.strategy.rollingUpdate",
+                    "may not be specified when strategy `type` is 'Recreate'",
+                );
             }
             DeploymentStrategy::Recreate
         }
-        Some(other) => return err("spec.strategy.type", format!("unsupported value {other:?} (Recreate, RollingUpdate)")),
+        Some(other) => {
+            return err(
+                "spec.strategy.type",
+                format!("unsupported value {other:?} (Recreate, RollingUpdate)"),
+            );
+        }
     };
     let min_ready_seconds = spec.min_ready_seconds.unwrap_or(0);
-    let progress_deadline_seconds = spec.progress_deadline_seconds.unwrap_or(DEFAULT_PROGRESS_DEADLINE_SECONDS);
+    let progress_deadline_seconds = spec
+        .progress_deadline_seconds
+        .unwrap_or(DEFAULT_PROGRESS_DEADLINE_SECONDS);
     if progress_deadline_seconds <= min_ready_seconds {
-        return err("spec.progressDeadlineSeconds", "must be greater than minReadySeconds");
+        return err(
+            "spec.progressDeadlineSeconds",
+            "must be greater than minReadySeconds",
+        );
     }
     Ok(Object::Deployment(Box::new(Deployment {
         meta,
@@ -654,7 +776,9 @@ pub fn deployment(o: apps::Deployment) -> R<Object> {
         template: tpl,
         strategy,
         min_ready_seconds,
-        revision_history_limit: spec.revision_history_limit.unwrap_or(DEFAULT_REVISION_HISTORY_LIMIT),
+        revision_history_limit: spec
+            .revision_history_limit
+            .unwrap_or(DEFAULT_REVISION_HISTORY_LIMIT),
         progress_deadline_seconds,
         paused: spec.paused.unwrap_or(false),
         status: DeploymentStatus::default(),
@@ -671,7 +795,11 @@ pub fn service(o: core::Service) -> R<Object> {
         .into_iter()
         .map(|p| ServicePort {
             port: p.port,
-            target_port: p.target_port.as_ref().map(int_or_string_text).unwrap_or_else(|| p.port.to_string()),
+            target_port: p
+                .target_port
+                .as_ref()
+                .map(int_or_string_text)
+                .unwrap_or_else(|| p.port.to_string()),
             protocol: p.protocol.unwrap_or_else(|| "TCP".into()),
         })
         .collect();
@@ -691,20 +819,28 @@ pub fn hpa(o: autoscaling::HorizontalPodAutoscaler) -> R<Object> {
     };
     let min = spec.min_replicas.unwrap_or(1);
     if min < 1 {
-        return err("spec.minReplicas", format!("must be greater than or equal to 1, got {min}"));
+        return err(
+            "spec.minReplicas",
+            format!("must be greater than or equal to 1, got {min}"),
+        );
     }
     if spec.max_replicas < min {
-        return err("spec.maxReplicas", format!("must be greater than or equal to `minReplicas` ({min})"));
+        return err(
+            "spec.maxReplicas",
+            format!("must be greater than or equal to `minReplicas` ({min})"),
+        );
     }
-    Ok(Object::HorizontalPodAutoscaler(Box::new(HorizontalPodAutoscaler {
-        meta,
-        target_kind: spec.scale_target_ref.kind,
-        target_name: spec.scale_target_ref.name,
-        min_replicas: min,
-        max_replicas: spec.max_replicas,
-        metrics: serde_json::to_value(&spec.metrics).unwrap_or_default(),
-        behavior: serde_json::to_value(&spec.behavior).unwrap_or_default(),
-    })))
+    Ok(Object::HorizontalPodAutoscaler(Box::new(
+        HorizontalPodAutoscaler {
+            meta,
+            target_kind: spec.scale_target_ref.kind,
+            target_name: spec.scale_target_ref.name,
+            min_replicas: min,
+            max_replicas: spec.max_replicas,
+            metrics: serde_json::to_value(&spec.metrics).unwrap_or_default(),
+            behavior: serde_json::to_value(&spec.behavior).unwrap_or_default(),
+        },
+    )))
 }
 
 /// Converts a policy/v1 PodDisruptionBudget.
@@ -712,10 +848,21 @@ pub fn pdb(o: policy::PodDisruptionBudget) -> R<Object> {
     let meta = convert_meta(o.metadata, true, false)?;
     let spec = o.spec.unwrap_or_default();
     if spec.min_available.is_some() && spec.max_unavailable.is_some() {
-        return err("spec.maxUnavailable", "minAvailable and maxUnavailable cannot be both set");
+        return err(
+            "spec.maxUnavailable",
+            "minAvailable and maxUnavailable cannot be both set",
+        );
     }
-    let min_available = spec.min_available.as_ref().map(|v| int_or_percent("spec.minAvailable", v)).transpose()?;
-    let max_unavailable = spec.max_unavailable.as_ref().map(|v| int_or_percent("spec.maxUnavailable", v)).transpose()?;
+    let min_available = spec
+        .min_available
+        .as_ref()
+        .map(|v| int_or_percent("spec.minAvailable", v))
+        .transpose()?;
+    let max_unavailable = spec
+        .max_unavailable
+        .as_ref()
+        .map(|v| int_or_percent("spec.maxUnavailable", v))
+        .transpose()?;
     let selector = match &spec.selector {
         Some(s) => label_selector("spec.selector", s)?,
         None => LabelSelector::nothing(),

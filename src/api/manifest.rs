@@ -9,8 +9,8 @@ use super::convert::{self, ConvertError};
 use super::location;
 use super::objects::Object;
 use crate::error::{Error, InputError};
-use k8s_openapi::api::{apps::v1 as apps, autoscaling::v2 as autoscaling, core::v1 as core};
 use k8s_openapi::api::policy::v1 as policy;
+use k8s_openapi::api::{apps::v1 as apps, autoscaling::v2 as autoscaling, core::v1 as core};
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::collections::BTreeMap;
@@ -358,7 +358,9 @@ fn deserialize_kind(
         KindMatch::WrongVersion(expected) => {
             return Err(source.error(
                 "apiVersion",
-                format!("unknown apiVersion {api_version:?} for kind {kind} (expected {expected:?})"),
+                format!(
+                    "unknown apiVersion {api_version:?} for kind {kind} (expected {expected:?})"
+                ),
             ));
         }
         KindMatch::Modelled => {}
@@ -409,7 +411,9 @@ impl<'de> DeserializeSeed<'de> for WireSeed<'_> {
             "HorizontalPodAutoscaler" => Wire::Hpa(Box::new(Deserialize::deserialize(d)?)),
             "PodDisruptionBudget" => Wire::Pdb(Box::new(Deserialize::deserialize(d)?)),
             other => {
-                return Err(serde::de::Error::custom(format!("kind {other} not modelled")));
+                return Err(serde::de::Error::custom(format!(
+                    "kind {other} not modelled"
+                )));
             }
         })
     }
@@ -465,12 +469,10 @@ fn load_list(source: &SourceDoc, out: &mut LoadResult) -> Result<(), InputError>
     let wires = match wires {
         Ok(w) => w,
         Err(e) => {
-            let item = location::parse_path(&path)
-                .get(1)
-                .and_then(|s| match s {
-                    location::PathSeg::Index(i) => Some(*i),
-                    _ => None,
-                });
+            let item = location::parse_path(&path).get(1).and_then(|s| match s {
+                location::PathSeg::Index(i) => Some(*i),
+                _ => None,
+            });
             let field = match item {
                 Some(i) => path
                     .strip_prefix(&format!("items[{i}]."))

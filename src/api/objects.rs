@@ -474,7 +474,10 @@ impl Node {
     /// (k8s.io/component-helpers/node/topology GetZoneKey); empty without either label.
     pub fn zone_key(&self) -> String {
         let get = |k: &str| self.meta.labels.get(k).map(String::as_str).unwrap_or("");
-        let (region, zone) = (get("topology.kubernetes.io/region"), get("topology.kubernetes.io/zone"));
+        let (region, zone) = (
+            get("topology.kubernetes.io/region"),
+            get("topology.kubernetes.io/zone"),
+        );
         if region.is_empty() && zone.is_empty() {
             String::new()
         } else {

@@ -43,7 +43,10 @@ impl Resources {
 
     /// Sets an extended resource by base-unit value.
     pub fn set_extended(&mut self, name: &str, v: i64) {
-        match self.extended.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
+        match self
+            .extended
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+        {
             Ok(i) => self.extended[i].1 = v,
             Err(i) => self.extended.insert(i, (name.to_string(), v)),
         }

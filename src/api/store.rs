@@ -19,7 +19,9 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone)]
 pub struct Arena<T> {
     slots: Vec<Option<T>>,
-    by_name: BTreeMap<(String, String), u32>,
+    /// namespace -> name -> id (nested so lookups borrow `&str` without allocating).
+    by_name: BTreeMap<String, BTreeMap<String, u32>>,
+    len: usize,
 }
 
 impl<T> Default for Arena<T> {
@@ -27,6 +29,7 @@ impl<T> Default for Arena<T> {
         Arena {
             slots: Vec::new(),
             by_name: BTreeMap::new(),
+            len: 0,
         }
     }
 }
@@ -41,9 +44,7 @@ impl<T> Arena<T> {
     }
     /// The id of the object named `name` in `namespace` (empty for cluster-scoped).
     pub fn id_of(&self, namespace: &str, name: &str) -> Option<u32> {
-        self.by_name
-            .get(&(namespace.to_string(), name.to_string()))
-            .copied()
+        self.by_name.get(namespace)?.get(name).copied()
     }
     /// Live objects in id (creation) order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
@@ -56,15 +57,16 @@ impl<T> Arena<T> {
     pub fn iter_by_name(&self) -> impl Iterator<Item = (u32, &T)> {
         self.by_name
             .values()
+            .flat_map(|m| m.values())
             .filter_map(|&id| self.get(id).map(|o| (id, o)))
     }
     /// Number of live objects.
     pub fn len(&self) -> usize {
-        self.by_name.len()
+        self.len
     }
     /// True when empty.
     pub fn is_empty(&self) -> bool {
-        self.by_name.is_empty()
+        self.len == 0
     }
     /// One past the largest id ever assigned (for id-indexed side tables).
     pub fn capacity(&self) -> usize {
@@ -370,7 +372,10 @@ impl Store {
 
     /// Takes the journal (empty when journaling is off).
     pub fn take_journal(&mut self) -> Vec<JournalEntry> {
-        self.journal.as_mut().map(std::mem::take).unwrap_or_default()
+        self.journal
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Whether the journal is being recorded.
@@ -452,7 +457,14 @@ impl Store {
         }
     }
 
-    fn journal_change(&mut self, now: SimTime, kind: Kind, op: Op, meta: &ObjectMeta, summary: String) {
+    fn journal_change(
+        &mut self,
+        now: SimTime,
+        kind: Kind,
+        op: Op,
+        meta: &ObjectMeta,
+        summary: String,
+    ) {
         if let Some(j) = self.journal.as_mut() {
             j.push(JournalEntry {
                 t_ms: now.as_millis(),
@@ -539,7 +551,11 @@ impl Store {
                 m.generation = 1;
             }
         }
-        let summary = self.journaling().then(|| summarize(&obj)).unwrap_or_default();
+        let summary = if self.journaling() {
+            summarize(&obj)
+        } else {
+            String::new()
+        };
         self.journal_change(now, kind, Op::Added, obj.meta(), summary);
         let key = (ns, name);
         let id = match obj {
@@ -554,7 +570,9 @@ impl Store {
             }
             Object::Pod(mut p) => {
                 // DefaultTolerationSeconds admission (not-ready/unreachable for 300 s).
-                let extra = crate::controllers::node_lifecycle::rules::default_tolerations(&p.spec.tolerations);
+                let extra = crate::controllers::node_lifecycle::rules::default_tolerations(
+                    &p.spec.tolerations,
+                );
                 p.spec.tolerations.extend(extra);
                 self.stats.pods_created += 1;
                 let id = insert(&mut self.pods, key, *p);
@@ -620,10 +638,23 @@ impl Store {
                 }
             }
         }
-        let node = if p.spec.node_name.is_empty() {
+        let node = if sign < 0 {
+            self.pod_node[id as usize]
+        } else if p.spec.node_name.is_empty() {
             None
         } else {
-            self.nodes.id_of("", &p.spec.node_name)
+            // Reuse the cached id while it still names the same node.
+            match self.pod_node[id as usize] {
+                Some(n)
+                    if self
+                        .nodes
+                        .get(n)
+                        .is_some_and(|node| node.meta.name == p.spec.node_name) =>
+                {
+                    Some(n)
+                }
+                _ => self.nodes.id_of("", &p.spec.node_name),
+            }
         };
         if sign > 0 {
             self.pod_node[id as usize] = node;
@@ -650,14 +681,16 @@ impl Store {
             u.non_zero_memory += sign * nzm;
             u.pods += sign;
         }
-        if sign < 0 {
-            self.pod_node[id as usize] = None;
-        }
     }
 
     /// Updates a pod in place through `f`, keeping indexes and aggregates consistent.
     /// Returns `f`'s result, or `None` when the pod does not exist.
-    pub fn update_pod<T>(&mut self, id: u32, now: SimTime, f: impl FnOnce(&mut Pod) -> T) -> Option<T> {
+    pub fn update_pod<T>(
+        &mut self,
+        id: u32,
+        now: SimTime,
+        f: impl FnOnce(&mut Pod) -> T,
+    ) -> Option<T> {
         let was_unbound = self.pods.get(id)?.spec.node_name.is_empty();
         self.index_pod(id, -1);
         let rv = self.next_rv();
@@ -665,7 +698,9 @@ impl Store {
         let out = f(pod);
         if was_unbound && !pod.spec.node_name.is_empty() {
             self.stats.bindings += 1;
-            self.stats.binding_latencies_ms.push(now.since(pod.meta.creation).as_millis());
+            self.stats
+                .binding_latencies_ms
+                .push(now.since(pod.meta.creation).as_millis());
         }
         pod.meta.resource_version = rv;
         self.index_pod(id, 1);
@@ -721,7 +756,8 @@ impl Store {
         }
         let grace = grace_seconds.unwrap_or(p.spec.termination_grace_period_seconds);
         self.update_pod(id, now, |p| {
-            p.meta.deletion = Some(now + crate::engine::SimDuration::from_secs(grace.max(0) as u64));
+            p.meta.deletion =
+                Some(now + crate::engine::SimDuration::from_secs(grace.max(0) as u64));
             p.meta.deletion_grace_seconds = Some(grace);
         });
         true
@@ -729,9 +765,20 @@ impl Store {
 
     /// Updates a ReplicaSet or ReplicationController through `f`. `spec_change` bumps
     /// `metadata.generation`.
-    pub fn update_rs<T>(&mut self, kind: Kind, id: u32, now: SimTime, spec_change: bool, f: impl FnOnce(&mut ReplicaSet) -> T) -> Option<T> {
+    pub fn update_rs<T>(
+        &mut self,
+        kind: Kind,
+        id: u32,
+        now: SimTime,
+        spec_change: bool,
+        f: impl FnOnce(&mut ReplicaSet) -> T,
+    ) -> Option<T> {
         let rv = self.next_rv();
-        let arena = if kind == Kind::ReplicationController { &mut self.rcs } else { &mut self.replicasets };
+        let arena = if kind == Kind::ReplicationController {
+            &mut self.rcs
+        } else {
+            &mut self.replicasets
+        };
         let o = arena.get_mut(id)?;
         let out = f(o);
         o.meta.resource_version = rv;
@@ -743,12 +790,22 @@ impl Store {
             let (meta, s) = (o.meta.clone(), rs_summary(o));
             self.journal_change(now, kind, Op::Modified, &meta, s);
         }
-        self.changes.push(Change { kind, id, op: Op::Modified, old: None });
+        self.changes.push(Change {
+            kind,
+            id,
+            op: Op::Modified,
+            old: None,
+        });
         Some(out)
     }
 
     /// Updates a node through `f`.
-    pub fn update_node<T>(&mut self, id: u32, now: SimTime, f: impl FnOnce(&mut Node) -> T) -> Option<T> {
+    pub fn update_node<T>(
+        &mut self,
+        id: u32,
+        now: SimTime,
+        f: impl FnOnce(&mut Node) -> T,
+    ) -> Option<T> {
         let rv = self.next_rv();
         let o = self.nodes.get_mut(id)?;
         let out = f(o);
@@ -758,12 +815,23 @@ impl Store {
             let (meta, s) = (o.meta.clone(), node_summary(o));
             self.journal_change(now, Kind::Node, Op::Modified, &meta, s);
         }
-        self.changes.push(Change { kind: Kind::Node, id, op: Op::Modified, old: None });
+        self.changes.push(Change {
+            kind: Kind::Node,
+            id,
+            op: Op::Modified,
+            old: None,
+        });
         Some(out)
     }
 
     /// Updates a Deployment through `f`; `spec_change` bumps generation.
-    pub fn update_deployment<T>(&mut self, id: u32, now: SimTime, spec_change: bool, f: impl FnOnce(&mut Deployment) -> T) -> Option<T> {
+    pub fn update_deployment<T>(
+        &mut self,
+        id: u32,
+        now: SimTime,
+        spec_change: bool,
+        f: impl FnOnce(&mut Deployment) -> T,
+    ) -> Option<T> {
         let rv = self.next_rv();
         let o = self.deployments.get_mut(id)?;
         let out = f(o);
@@ -774,10 +842,21 @@ impl Store {
         if self.journal.is_some() {
             let o = self.deployments.get(id).expect("exists");
             let meta = o.meta.clone();
-            let s = format!("replicas={} updated={} ready={} available={}", o.replicas, o.status.updated_replicas, o.status.ready_replicas, o.status.available_replicas);
+            let s = format!(
+                "replicas={} updated={} ready={} available={}",
+                o.replicas,
+                o.status.updated_replicas,
+                o.status.ready_replicas,
+                o.status.available_replicas
+            );
             self.journal_change(now, Kind::Deployment, Op::Modified, &meta, s);
         }
-        self.changes.push(Change { kind: Kind::Deployment, id, op: Op::Modified, old: None });
+        self.changes.push(Change {
+            kind: Kind::Deployment,
+            id,
+            op: Op::Modified,
+            old: None,
+        });
         Some(out)
     }
 
@@ -795,15 +874,24 @@ impl Store {
             Kind::ReplicaSet => Object::ReplicaSet(Box::new(remove(&mut self.replicasets, id)?)),
             Kind::Deployment => Object::Deployment(Box::new(remove(&mut self.deployments, id)?)),
             Kind::Service => Object::Service(Box::new(remove(&mut self.services, id)?)),
-            Kind::HorizontalPodAutoscaler => Object::HorizontalPodAutoscaler(Box::new(remove(&mut self.hpas, id)?)),
-            Kind::PodDisruptionBudget => Object::PodDisruptionBudget(Box::new(remove(&mut self.pdbs, id)?)),
+            Kind::HorizontalPodAutoscaler => {
+                Object::HorizontalPodAutoscaler(Box::new(remove(&mut self.hpas, id)?))
+            }
+            Kind::PodDisruptionBudget => {
+                Object::PodDisruptionBudget(Box::new(remove(&mut self.pdbs, id)?))
+            }
         };
         obj.meta_mut().resource_version = rv;
         if self.journal.is_some() {
             let meta = obj.meta().clone();
             self.journal_change(now, kind, Op::Deleted, &meta, String::new());
         }
-        self.changes.push(Change { kind, id, op: Op::Deleted, old: Some(Box::new(obj.clone())) });
+        self.changes.push(Change {
+            kind,
+            id,
+            op: Op::Deleted,
+            old: Some(Box::new(obj.clone())),
+        });
         Some(obj)
     }
 }
@@ -817,14 +905,21 @@ fn grow<T: Default>(v: &mut Vec<T>, id: u32) {
 fn insert<T>(arena: &mut Arena<T>, key: (String, String), obj: T) -> u32 {
     let id = arena.slots.len() as u32;
     arena.slots.push(Some(obj));
-    arena.by_name.insert(key, id);
+    arena.by_name.entry(key.0).or_default().insert(key.1, id);
+    arena.len += 1;
     id
 }
 
 fn remove<T: HasMeta>(arena: &mut Arena<T>, id: u32) -> Option<T> {
     let obj = arena.slots.get_mut(id as usize)?.take()?;
     let m = obj.meta_ref();
-    arena.by_name.remove(&(m.namespace.clone(), m.name.clone()));
+    if let Some(names) = arena.by_name.get_mut(m.namespace.as_str()) {
+        names.remove(m.name.as_str());
+        if names.is_empty() {
+            arena.by_name.remove(m.namespace.as_str());
+        }
+    }
+    arena.len -= 1;
     Some(obj)
 }
 
@@ -837,7 +932,16 @@ pub trait HasMeta {
 macro_rules! has_meta {
     ($($t:ty),*) => {$(impl HasMeta for $t { fn meta_ref(&self) -> &ObjectMeta { &self.meta } })*};
 }
-has_meta!(Namespace, Node, Pod, ReplicaSet, Deployment, Service, HorizontalPodAutoscaler, PodDisruptionBudget);
+has_meta!(
+    Namespace,
+    Node,
+    Pod,
+    ReplicaSet,
+    Deployment,
+    Service,
+    HorizontalPodAutoscaler,
+    PodDisruptionBudget
+);
 
 fn pod_summary(p: &Pod) -> String {
     let mut s = format!("phase={}", p.status.phase.as_str());
@@ -900,7 +1004,10 @@ mod tests {
         capacity.set_str("cpu", cpu).unwrap();
         capacity.set_str("pods", "110").unwrap();
         Object::Node(Box::new(Node {
-            meta: ObjectMeta { name: name.into(), ..Default::default() },
+            meta: ObjectMeta {
+                name: name.into(),
+                ..Default::default()
+            },
             unschedulable: false,
             taints: vec![],
             allocatable: capacity.clone(),
@@ -938,7 +1045,11 @@ mod tests {
             dns_policy: "ClusterFirst".into(),
             host_network: false,
         };
-        let meta = ObjectMeta { name: name.into(), namespace: "default".into(), ..Default::default() };
+        let meta = ObjectMeta {
+            name: name.into(),
+            namespace: "default".into(),
+            ..Default::default()
+        };
         Object::Pod(Box::new(Pod::new(meta, spec)))
     }
 
@@ -957,7 +1068,10 @@ mod tests {
         assert_eq!(s.node_usage(n).pods, 0, "terminal pods leave the aggregate");
         s.remove_pod(p, SimTime(7));
         assert_eq!(s.pods_on_node(n).count(), 0);
-        assert!(matches!(s.create(node("n1", "1"), SimTime(8)), Err(StoreError::AlreadyExists { .. })));
+        assert!(matches!(
+            s.create(node("n1", "1"), SimTime(8)),
+            Err(StoreError::AlreadyExists { .. })
+        ));
         let changes = s.take_changes();
         assert_eq!(changes.last().unwrap().op, Op::Deleted);
         assert!(s.take_journal().len() >= 5);

@@ -45,9 +45,25 @@ pub trait Backend {
     fn add_node(&mut self, node: &str, images: &[String], now: SimTime);
     /// Starts (or restarts, `attempt` > 0) a pod's containers on `node`; the resulting
     /// events are pushed to `out` with the times at which they happen.
-    fn start(&mut self, pod: u32, p: &Pod, node: &str, attempt: u32, now: SimTime, out: &mut Vec<(SimTime, ContainerEvent)>);
+    fn start(
+        &mut self,
+        pod: u32,
+        p: &Pod,
+        node: &str,
+        attempt: u32,
+        now: SimTime,
+        out: &mut Vec<(SimTime, ContainerEvent)>,
+    );
     /// Asks a pod's containers to stop (SIGTERM, then SIGKILL after `grace_seconds`).
-    fn stop(&mut self, pod: u32, p: &Pod, attempt: u32, grace_seconds: i64, now: SimTime, out: &mut Vec<(SimTime, ContainerEvent)>);
+    fn stop(
+        &mut self,
+        pod: u32,
+        p: &Pod,
+        attempt: u32,
+        grace_seconds: i64,
+        now: SimTime,
+        out: &mut Vec<(SimTime, ContainerEvent)>,
+    );
     /// Crashes a node: its kubelet and containers stop without reporting anything.
     fn crash_node(&mut self, node: &str, now: SimTime);
     /// Brings a crashed node's kubelet back (its containers are gone).

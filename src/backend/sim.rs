@@ -157,7 +157,15 @@ impl Backend for SimBackend {
         );
     }
 
-    fn start(&mut self, pod: u32, p: &Pod, node: &str, attempt: u32, now: SimTime, out: &mut Vec<(SimTime, ContainerEvent)>) {
+    fn start(
+        &mut self,
+        pod: u32,
+        p: &Pod,
+        node: &str,
+        attempt: u32,
+        now: SimTime,
+        out: &mut Vec<(SimTime, ContainerEvent)>,
+    ) {
         // Annotations were validated at load time; a bad one here falls back to defaults.
         let b = Behaviour::from_annotations(&p.meta.annotations).unwrap_or_default();
         let mut latency = SimDuration::ZERO;
@@ -190,7 +198,15 @@ impl Backend for SimBackend {
         }
     }
 
-    fn stop(&mut self, pod: u32, p: &Pod, attempt: u32, grace_seconds: i64, now: SimTime, out: &mut Vec<(SimTime, ContainerEvent)>) {
+    fn stop(
+        &mut self,
+        pod: u32,
+        p: &Pod,
+        attempt: u32,
+        grace_seconds: i64,
+        now: SimTime,
+        out: &mut Vec<(SimTime, ContainerEvent)>,
+    ) {
         let b = Behaviour::from_annotations(&p.meta.annotations).unwrap_or_default();
         let grace = SimDuration::from_secs(grace_seconds.max(0) as u64);
         let (after, code) = if b.termination_delay <= grace {
@@ -255,9 +271,15 @@ mod tests {
     fn heartbeats_freeze_on_crash() {
         let mut b = SimBackend::new(&RngStreams::new(1));
         b.add_node("n", &[], SimTime::from_secs(3));
-        assert_eq!(b.last_heartbeat("n", SimTime::from_secs(27)), Some(SimTime::from_secs(23)));
+        assert_eq!(
+            b.last_heartbeat("n", SimTime::from_secs(27)),
+            Some(SimTime::from_secs(23))
+        );
         b.crash_node("n", SimTime::from_secs(40));
-        assert_eq!(b.last_heartbeat("n", SimTime::from_secs(100)), Some(SimTime::from_secs(33)));
+        assert_eq!(
+            b.last_heartbeat("n", SimTime::from_secs(100)),
+            Some(SimTime::from_secs(33))
+        );
         assert!(!b.node_alive("n"));
         assert_eq!(b.down_nodes(), vec!["n".to_string()]);
     }

@@ -1,6 +1,8 @@
 //! `kubetwin bench`: the engine's raw event rate, and the reference workload
 //! (`--nodes 1000 --pods 10000 --span 10000s --drain 4000s`), reporting wall time,
-//! events per second and peak memory. Results belong in docs/PERFORMANCE.md.
+//! events per second and peak memory. Results belong in docs/PERFORMANCE.md. Timing
+//! runs is its job, so it may read the clock.
+#![allow(clippy::disallowed_methods)]
 
 use super::EXIT_OK;
 use crate::engine::rng::below;
@@ -46,7 +48,12 @@ pub struct BenchArgs {
 /// Peak resident memory of this process in KiB (Linux `VmHWM`), if known.
 pub fn peak_rss_kib() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    s.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 /// Runs the command.
@@ -62,20 +69,43 @@ pub fn bench(a: &BenchArgs) -> Result<i32, Error> {
             let mut n = 0u64;
             while n < a.events {
                 let Some((t, e)) = q.pop() else { break };
-                q.schedule(t + SimDuration::from_nanos(1 + below(&mut rng, 1_000_000)), e);
+                q.schedule(
+                    t + SimDuration::from_nanos(1 + below(&mut rng, 1_000_000)),
+                    e,
+                );
                 n += 1;
             }
             let wall = start.elapsed().as_secs_f64();
-            println!("engine: {n} events with {} pending in {wall:.3}s = {:.1} M events/s", a.pending, n as f64 / wall / 1e6);
+            println!(
+                "engine: {n} events with {} pending in {wall:.3}s = {:.1} M events/s",
+                a.pending,
+                n as f64 / wall / 1e6
+            );
         }
         "reference" => {
-            let span = SimDuration::parse(&a.span).map_err(|e| Error::Usage(format!("--span: {e}")))?;
-            let drain = SimDuration::parse(&a.drain).map_err(|e| Error::Usage(format!("--drain: {e}")))?;
+            let span =
+                SimDuration::parse(&a.span).map_err(|e| Error::Usage(format!("--span: {e}")))?;
+            let drain =
+                SimDuration::parse(&a.drain).map_err(|e| Error::Usage(format!("--drain: {e}")))?;
             let build = Instant::now();
-            let scenario = reference_scenario(ReferenceParams { nodes: a.nodes, pods: a.pods, span, drain, seed: a.seed });
+            let scenario = reference_scenario(ReferenceParams {
+                nodes: a.nodes,
+                pods: a.pods,
+                span,
+                drain,
+                seed: a.seed,
+            });
             let build = build.elapsed().as_secs_f64();
             let start = Instant::now();
-            let out = run(&scenario, &RunOptions { seed: Some(a.seed), journal: a.with_outputs, metrics: a.with_outputs, ..RunOptions::default() })?;
+            let out = run(
+                &scenario,
+                &RunOptions {
+                    seed: Some(a.seed),
+                    journal: a.with_outputs,
+                    metrics: a.with_outputs,
+                    ..RunOptions::default()
+                },
+            )?;
             let wall = start.elapsed().as_secs_f64();
             let c = out.store.pod_counts();
             println!(
@@ -91,7 +121,11 @@ pub fn bench(a: &BenchArgs) -> Result<i32, Error> {
                 peak_rss_kib().map_or("?".into(), |k| format!("{:.1}", k as f64 / 1024.0))
             );
         }
-        other => return Err(Error::Usage(format!("unknown benchmark {other:?} (reference, engine)"))),
+        other => {
+            return Err(Error::Usage(format!(
+                "unknown benchmark {other:?} (reference, engine)"
+            )));
+        }
     }
     Ok(EXIT_OK)
 }

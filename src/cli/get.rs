@@ -40,7 +40,11 @@ pub fn human_duration(d: SimDuration) -> String {
     let minutes = seconds / 60;
     if minutes < 10 {
         let s = seconds % 60;
-        return if s == 0 { format!("{minutes}m") } else { format!("{minutes}m{s}s") };
+        return if s == 0 {
+            format!("{minutes}m")
+        } else {
+            format!("{minutes}m{s}s")
+        };
     }
     if minutes < 180 {
         return format!("{minutes}m");
@@ -48,28 +52,44 @@ pub fn human_duration(d: SimDuration) -> String {
     let hours = seconds / 3600;
     if hours < 8 {
         let m = minutes % 60;
-        return if m == 0 { format!("{hours}h") } else { format!("{hours}h{m}m") };
+        return if m == 0 {
+            format!("{hours}h")
+        } else {
+            format!("{hours}h{m}m")
+        };
     }
     if hours < 48 {
         return format!("{hours}h");
     }
     if hours < 24 * 8 {
         let h = hours % 24;
-        return if h == 0 { format!("{}d", hours / 24) } else { format!("{}d{h}h", hours / 24) };
+        return if h == 0 {
+            format!("{}d", hours / 24)
+        } else {
+            format!("{}d{h}h", hours / 24)
+        };
     }
     if hours < 24 * 365 * 2 {
         return format!("{}d", hours / 24);
     }
     if hours < 24 * 365 * 8 {
         let dy = (hours / 24) % 365;
-        return if dy == 0 { format!("{}y", hours / 24 / 365) } else { format!("{}y{dy}d", hours / 24 / 365) };
+        return if dy == 0 {
+            format!("{}y", hours / 24 / 365)
+        } else {
+            format!("{}y{dy}d", hours / 24 / 365)
+        };
     }
     format!("{}y", hours / 24 / 365)
 }
 
 /// kubectl's pod STATUS column (pkg/printers/internalversion/printers.go printPod).
 pub fn pod_status(p: &Pod) -> String {
-    let mut reason = if p.status.reason.is_empty() { p.status.phase.as_str().to_string() } else { p.status.reason.clone() };
+    let mut reason = if p.status.reason.is_empty() {
+        p.status.phase.as_str().to_string()
+    } else {
+        p.status.reason.clone()
+    };
     for c in &p.status.containers {
         match &c.state {
             ContainerState::Waiting if !c.reason.is_empty() => reason = c.reason.clone(),
@@ -78,14 +98,26 @@ pub fn pod_status(p: &Pod) -> String {
         }
     }
     if p.meta.deletion.is_some() {
-        reason = if p.status.reason == "NodeLost" { "Unknown".into() } else { "Terminating".into() };
+        reason = if p.status.reason == "NodeLost" {
+            "Unknown".into()
+        } else {
+            "Terminating".into()
+        };
     }
     reason
 }
 
 fn tabulate(rows: &[Vec<String>]) -> String {
     let cols = rows.iter().map(|r| r.len()).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols).map(|i| rows.iter().filter_map(|r| r.get(i)).map(|c| c.chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..cols)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
     let mut out = String::new();
     for r in rows {
         let mut line = String::new();
@@ -103,9 +135,17 @@ fn tabulate(rows: &[Vec<String>]) -> String {
 }
 
 /// Renders `kubectl get` output for a store at time `now`.
-pub fn render(store: &Store, now: SimTime, kind: Kind, namespace: Option<&str>, selector: &LabelSelector, output: Output) -> String {
+pub fn render(
+    store: &Store,
+    now: SimTime,
+    kind: Kind,
+    namespace: Option<&str>,
+    selector: &LabelSelector,
+    output: Output,
+) -> String {
     let age = |t: SimTime| human_duration(now.since(t));
-    let in_ns = |ns: &str, labels: &Labels| namespace.is_none_or(|n| n == ns) && selector.matches(labels);
+    let in_ns =
+        |ns: &str, labels: &Labels| namespace.is_none_or(|n| n == ns) && selector.matches(labels);
     let wide = output == Output::Wide;
     let all_ns = namespace.is_none();
     let mut rows: Vec<Vec<String>> = Vec::new();
@@ -135,9 +175,19 @@ pub fn render(store: &Store, now: SimTime, kind: Kind, namespace: Option<&str>, 
                     continue;
                 }
                 let ready = p.status.containers.iter().filter(|c| c.ready).count();
-                let mut r = vec![p.meta.name.clone(), format!("{ready}/{}", p.spec.containers.len()), pod_status(p), p.restarts().to_string(), age(p.meta.creation)];
+                let mut r = vec![
+                    p.meta.name.clone(),
+                    format!("{ready}/{}", p.spec.containers.len()),
+                    pod_status(p),
+                    p.restarts().to_string(),
+                    age(p.meta.creation),
+                ];
                 if wide {
-                    r.push(if p.spec.node_name.is_empty() { "<none>".into() } else { p.spec.node_name.clone() });
+                    r.push(if p.spec.node_name.is_empty() {
+                        "<none>".into()
+                    } else {
+                        p.spec.node_name.clone()
+                    });
                 }
                 push(&mut rows, &p.meta.namespace, r);
                 json.push(serde_json::to_value(p).unwrap_or_default());
@@ -149,11 +199,25 @@ pub fn render(store: &Store, now: SimTime, kind: Kind, namespace: Option<&str>, 
                 if !selector.matches(&n.meta.labels) {
                     continue;
                 }
-                let mut status = if n.ready == ConditionStatus::True { "Ready".to_string() } else { "NotReady".to_string() };
+                let mut status = if n.ready == ConditionStatus::True {
+                    "Ready".to_string()
+                } else {
+                    "NotReady".to_string()
+                };
                 if n.unschedulable {
                     status.push_str(",SchedulingDisabled");
                 }
-                push(&mut rows, "", vec![n.meta.name.clone(), status, "<none>".into(), age(n.meta.creation), "kubetwin".into()]);
+                push(
+                    &mut rows,
+                    "",
+                    vec![
+                        n.meta.name.clone(),
+                        status,
+                        "<none>".into(),
+                        age(n.meta.creation),
+                        "kubetwin".into(),
+                    ],
+                );
                 json.push(serde_json::to_value(n).unwrap_or_default());
             }
         }
@@ -163,7 +227,17 @@ pub fn render(store: &Store, now: SimTime, kind: Kind, namespace: Option<&str>, 
                 if !in_ns(&r.meta.namespace, &r.meta.labels) {
                     continue;
                 }
-                push(&mut rows, &r.meta.namespace, vec![r.meta.name.clone(), r.replicas.to_string(), r.status.replicas.to_string(), r.status.ready_replicas.to_string(), age(r.meta.creation)]);
+                push(
+                    &mut rows,
+                    &r.meta.namespace,
+                    vec![
+                        r.meta.name.clone(),
+                        r.replicas.to_string(),
+                        r.status.replicas.to_string(),
+                        r.status.ready_replicas.to_string(),
+                        age(r.meta.creation),
+                    ],
+                );
                 json.push(serde_json::to_value(r).unwrap_or_default());
             }
         }
@@ -173,7 +247,17 @@ pub fn render(store: &Store, now: SimTime, kind: Kind, namespace: Option<&str>, 
                 if !in_ns(&d.meta.namespace, &d.meta.labels) {
                     continue;
                 }
-                push(&mut rows, &d.meta.namespace, vec![d.meta.name.clone(), format!("{}/{}", d.status.ready_replicas, d.replicas), d.status.updated_replicas.to_string(), d.status.available_replicas.to_string(), age(d.meta.creation)]);
+                push(
+                    &mut rows,
+                    &d.meta.namespace,
+                    vec![
+                        d.meta.name.clone(),
+                        format!("{}/{}", d.status.ready_replicas, d.replicas),
+                        d.status.updated_replicas.to_string(),
+                        d.status.available_replicas.to_string(),
+                        age(d.meta.creation),
+                    ],
+                );
                 json.push(serde_json::to_value(d).unwrap_or_default());
             }
         }
@@ -184,15 +268,35 @@ pub fn render(store: &Store, now: SimTime, kind: Kind, namespace: Option<&str>, 
                     continue;
                 }
                 let sel: Vec<String> = s.selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                let ports: Vec<String> = s.ports.iter().map(|p| format!("{}/{}", p.port, p.protocol)).collect();
-                push(&mut rows, &s.meta.namespace, vec![s.meta.name.clone(), s.service_type.clone(), sel.join(","), ports.join(","), age(s.meta.creation)]);
+                let ports: Vec<String> = s
+                    .ports
+                    .iter()
+                    .map(|p| format!("{}/{}", p.port, p.protocol))
+                    .collect();
+                push(
+                    &mut rows,
+                    &s.meta.namespace,
+                    vec![
+                        s.meta.name.clone(),
+                        s.service_type.clone(),
+                        sel.join(","),
+                        ports.join(","),
+                        age(s.meta.creation),
+                    ],
+                );
                 json.push(serde_json::to_value(s).unwrap_or_default());
             }
         }
         _ => {}
     }
     if output == Output::Json {
-        return format!("{}\n", serde_json::to_string_pretty(&serde_json::json!({"apiVersion": "v1", "kind": "List", "items": json})).unwrap_or_default());
+        return format!(
+            "{}\n",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"apiVersion": "v1", "kind": "List", "items": json})
+            )
+            .unwrap_or_default()
+        );
     }
     if rows.len() <= 1 {
         return match namespace {
@@ -215,11 +319,28 @@ pub fn get(a: &GetArgs) -> Result<i32, Error> {
     };
     let scenario = super::run::load(a.scenario.as_deref())?;
     if at > scenario.duration {
-        return Err(Error::Usage(format!("--at {} is after the end of the scenario ({})", at, scenario.duration)));
+        return Err(Error::Usage(format!(
+            "--at {} is after the end of the scenario ({})",
+            at, scenario.duration
+        )));
     }
     let out = crate::simulation::state_at(&scenario, at, a.seed)?;
-    let ns = if a.all_namespaces { None } else { Some(a.namespace.clone().unwrap_or_else(|| "default".into())) };
-    print!("{}", render(&out.store, SimTime::ZERO + at, kind, ns.as_deref(), &selector, a.output));
+    let ns = if a.all_namespaces {
+        None
+    } else {
+        Some(a.namespace.clone().unwrap_or_else(|| "default".into()))
+    };
+    print!(
+        "{}",
+        render(
+            &out.store,
+            SimTime::ZERO + at,
+            kind,
+            ns.as_deref(),
+            &selector,
+            a.output
+        )
+    );
     Ok(EXIT_OK)
 }
 

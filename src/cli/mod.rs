@@ -107,7 +107,11 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
+            let code = if e.use_stderr() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_OK
+            };
             let _ = e.print();
             return code;
         }
@@ -129,15 +133,41 @@ pub fn report_error(e: Error) {
 
 fn dispatch(cli: Cli) -> Result<i32, Error> {
     match cli.command {
-        Command::Run { scenario, seed, out, no_report, output } => run::run(scenario.as_deref(), seed, out, no_report, output),
+        Command::Run {
+            scenario,
+            seed,
+            out,
+            no_report,
+            output,
+        } => run::run(scenario.as_deref(), seed, out, no_report, output),
         Command::Validate { files, recursive } => validate::validate(&files, recursive),
-        Command::Get { resource, scenario, at, seed, namespace, all_namespaces, selector, output } => {
-            get::get(&get::GetArgs { resource, scenario, at, seed, namespace, all_namespaces, selector, output })
-        }
+        Command::Get {
+            resource,
+            scenario,
+            at,
+            seed,
+            namespace,
+            all_namespaces,
+            selector,
+            output,
+        } => get::get(&get::GetArgs {
+            resource,
+            scenario,
+            at,
+            seed,
+            namespace,
+            all_namespaces,
+            selector,
+            output,
+        }),
         Command::Conformance { paths } => {
             let mut stdout = std::io::stdout().lock();
             match crate::conformance::run(&paths, &mut stdout) {
-                Ok(s) => Ok(if s.exit_ok() { EXIT_OK } else { EXIT_CHECK_FAILED }),
+                Ok(s) => Ok(if s.exit_ok() {
+                    EXIT_OK
+                } else {
+                    EXIT_CHECK_FAILED
+                }),
                 Err(e) => Err(Error::Usage(e.to_string())),
             }
         }

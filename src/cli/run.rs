@@ -1,5 +1,7 @@
 //! `kubetwin run`: runs a scenario, writes the report, prints the summary and the
-//! expectations, and exits 1 when an expectation failed.
+//! expectations, and exits 1 when an expectation failed. It measures wall time for the
+//! user, so it may read the clock.
+#![allow(clippy::disallowed_methods)]
 
 use super::{EXIT_CHECK_FAILED, EXIT_OK, Output};
 use crate::error::Error;
@@ -16,21 +18,40 @@ pub fn load(path: Option<&Path>) -> Result<Scenario, Error> {
 }
 
 /// Runs the command.
-pub fn run(path: Option<&Path>, seed: Option<u64>, out: Option<PathBuf>, no_report: bool, output: Output) -> Result<i32, Error> {
+pub fn run(
+    path: Option<&Path>,
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    no_report: bool,
+    output: Output,
+) -> Result<i32, Error> {
     let scenario = load(path)?;
     for w in &scenario.warnings {
         eprintln!("{w}");
     }
     let wall = std::time::Instant::now();
-    let result = simulate(&scenario, &RunOptions { seed, ..RunOptions::default() })?;
+    let result = simulate(
+        &scenario,
+        &RunOptions {
+            seed,
+            ..RunOptions::default()
+        },
+    )?;
     let elapsed = wall.elapsed();
-    let dir = out.unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name).join(result.seed.to_string()));
+    let dir = out.unwrap_or_else(|| {
+        PathBuf::from("reports")
+            .join(&scenario.name)
+            .join(result.seed.to_string())
+    });
     if !no_report {
         crate::report::write_report(&dir, &result)?;
     }
     let summary = crate::report::summary(&result);
     match output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&summary).unwrap_or_default()),
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&summary).unwrap_or_default()
+        ),
         _ => print!("{}", table(&result, &summary)),
     }
     if !no_report {
@@ -57,28 +78,47 @@ pub fn run(path: Option<&Path>, seed: Option<u64>, out: Option<PathBuf>, no_repo
 fn table(r: &crate::simulation::RunOutput, s: &serde_json::Value) -> String {
     let mut out = String::new();
     let g = |p: &str| s.pointer(p).map(|v| v.to_string()).unwrap_or_default();
-    out.push_str(&format!("SCENARIO  {}  (seed {}, simulated {})\n", r.scenario, r.seed, r.end));
-    out.push_str(&format!("NODES     total {}  ready {}  not-ready {}\n", g("/nodes/total"), g("/nodes/ready"), g("/nodes/not_ready")));
+    out.push_str(&format!(
+        "SCENARIO  {}  (seed {}, simulated {})\n",
+        r.scenario, r.seed, r.end
+    ));
+    out.push_str(&format!(
+        "NODES     total {}  ready {}  not-ready {}\n",
+        g("/nodes/total"),
+        g("/nodes/ready"),
+        g("/nodes/not_ready")
+    ));
     out.push_str(&format!(
         "PODS      created {}  running {}  ready {}  pending {}  succeeded {}  failed {}  terminating {}\n",
         g("/pods/created"), g("/pods/running"), g("/pods/ready"), g("/pods/pending"), g("/pods/succeeded"), g("/pods/failed"), g("/pods/terminating")
     ));
     out.push_str(&format!(
         "SCHEDULE  bindings {}  latency p50 {} ms  p99 {} ms  max {} ms\n",
-        g("/scheduling/bindings"), g("/scheduling/latency_ms_p50"), g("/scheduling/latency_ms_p99"), g("/scheduling/latency_ms_max")
+        g("/scheduling/bindings"),
+        g("/scheduling/latency_ms_p50"),
+        g("/scheduling/latency_ms_p99"),
+        g("/scheduling/latency_ms_max")
     ));
     if let Some(w) = s.get("workloads").and_then(|w| w.as_object())
         && !w.is_empty()
     {
         out.push_str("\nWORKLOAD                          DESIRED   CURRENT   READY   AVAILABLE\n");
         for (k, v) in w {
-            out.push_str(&format!("{:<33} {:<9} {:<9} {:<7} {}\n", k, v["desired"], v["current"], v["ready"], v["available"]));
+            out.push_str(&format!(
+                "{:<33} {:<9} {:<9} {:<7} {}\n",
+                k, v["desired"], v["current"], v["ready"], v["available"]
+            ));
         }
     }
     if !r.expectations.is_empty() {
         out.push_str("\nEXPECTATION                                         RESULT  DETAIL\n");
         for e in &r.expectations {
-            out.push_str(&format!("{:<51} {:<7} {}\n", e.expr, if e.passed { "PASS" } else { "FAIL" }, e.detail));
+            out.push_str(&format!(
+                "{:<51} {:<7} {}\n",
+                e.expr,
+                if e.passed { "PASS" } else { "FAIL" },
+                e.detail
+            ));
         }
     }
     out

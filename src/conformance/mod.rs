@@ -476,41 +476,4 @@ mod tests {
         c.input = json!({"maxSurge": "abc", "maxUnavailable": null, "desiredReplicas": 10});
         assert!(matches!(run_case(&c), CaseOutcome::Failed(_)));
     }
-
-    /// Runs the shared suite when `KUBETWIN_SHARED` is set and asserts that every case of this
-    /// crate's areas (replicaset, deployment, kubelet, node_lifecycle, pdb) passes.
-    #[test]
-    fn shared_suite_my_areas_pass() {
-        let Some(shared) = std::env::var_os("KUBETWIN_SHARED") else {
-            return;
-        };
-        let dir = PathBuf::from(shared).join("conformance").join("cases");
-        let mut files = Vec::new();
-        collect_files(&dir, &mut files).unwrap();
-        let mut failures = Vec::new();
-        let mut ran = 0;
-        for file in files {
-            for c in load_file(&file).unwrap() {
-                let area = c.function.split('.').next().unwrap_or_default();
-                if ![
-                    "replicaset",
-                    "deployment",
-                    "kubelet",
-                    "node_lifecycle",
-                    "pdb",
-                ]
-                .contains(&area)
-                {
-                    continue;
-                }
-                ran += 1;
-                match run_case(&c) {
-                    CaseOutcome::Passed => {}
-                    other => failures.push(format!("{}: {other:?}", c.name)),
-                }
-            }
-        }
-        assert!(ran > 0, "no cases found under {}", dir.display());
-        assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));
-    }
 }

@@ -669,43 +669,6 @@ fn filter_pod_topology_spread(input: &Value) -> R<Value> {
 mod tests {
     use super::*;
 
-    const CASES: &str = "/work/shared/conformance/cases/scheduler.yaml";
-
-    #[test]
-    fn shared_scheduler_cases_pass() {
-        let Ok(text) = std::fs::read_to_string(CASES) else {
-            eprintln!("skipping: {CASES} not found");
-            return;
-        };
-        let cases: Value = serde_saphyr::from_str(&text).expect("scheduler.yaml parses");
-        let cases = cases.as_array().expect("a list of cases");
-        assert!(!cases.is_empty());
-        let mut failures = Vec::new();
-        let mut ran = 0;
-        for c in cases {
-            let name = c["name"].as_str().unwrap_or("?");
-            let function = c["function"].as_str().unwrap_or("?");
-            if !function.starts_with("scheduler.") {
-                continue;
-            }
-            ran += 1;
-            match eval(function, &c["input"]) {
-                None => failures.push(format!("{name}: unknown function {function}")),
-                Some(Err(e)) => failures.push(format!("{name}: error {e}")),
-                Some(Ok(got)) if got != c["expected"] => {
-                    failures.push(format!("{name}: expected {} got {got}", c["expected"]))
-                }
-                Some(Ok(_)) => {}
-            }
-        }
-        assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));
-        assert_eq!(
-            ran,
-            cases.len(),
-            "every case in scheduler.yaml is a scheduler.* case"
-        );
-    }
-
     #[test]
     fn unknown_function_is_none() {
         assert!(eval("scheduler.nope", &json!({})).is_none());

@@ -46,7 +46,8 @@ impl Controller for GarbageCollector {
         }
         match (change.kind, change.old.as_deref()) {
             (Kind::Node, Some(Object::Node(n))) => {
-                self.orphan_nodes.insert((change.id, n.meta.name.clone()), SimTime::MAX);
+                self.orphan_nodes
+                    .insert((change.id, n.meta.name.clone()), SimTime::MAX);
                 queue.add(Key::SINGLETON);
             }
             (Kind::ReplicaSet | Kind::ReplicationController | Kind::Deployment, Some(o)) => {
@@ -76,7 +77,11 @@ impl Controller for GarbageCollector {
             }
         }
         let mut next: Option<SimTime> = None;
-        let entries: Vec<((u32, String), SimTime)> = self.orphan_nodes.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        let entries: Vec<((u32, String), SimTime)> = self
+            .orphan_nodes
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
         for ((id, name), due) in entries {
             if ctx.store.nodes.id_of("", &name).is_some() {
                 self.orphan_nodes.remove(&(id, name));

@@ -70,10 +70,21 @@ impl Manager {
     }
 
     /// Delivers a container event to a controller and then settles.
-    pub fn container_event(&mut self, idx: ControllerIdx, ev: &ContainerEvent, now: SimTime, store: &mut Store) -> Vec<(SimTime, Wake)> {
+    pub fn container_event(
+        &mut self,
+        idx: ControllerIdx,
+        ev: &ContainerEvent,
+        now: SimTime,
+        store: &mut Store,
+    ) -> Vec<(SimTime, Wake)> {
         let mut out = Outbox::default();
         if let Some(s) = self.slots.get_mut(idx) {
-            let mut ctx = Ctx { now, store, rng: &mut s.rng, out: &mut out };
+            let mut ctx = Ctx {
+                now,
+                store,
+                rng: &mut s.rng,
+                out: &mut out,
+            };
             s.controller.on_container_event(ev, &mut ctx);
         }
         let mut wakes = convert(idx, out);
@@ -99,7 +110,12 @@ impl Manager {
                     self.reconciles += 1;
                     let mut out = Outbox::default();
                     let s = &mut self.slots[idx];
-                    let mut ctx = Ctx { now, store, rng: &mut s.rng, out: &mut out };
+                    let mut ctx = Ctx {
+                        now,
+                        store,
+                        rng: &mut s.rng,
+                        out: &mut out,
+                    };
                     let next = s.controller.reconcile(key, &mut ctx);
                     if let Next::RequeueAfter(d) = next {
                         out.timers.push((now + d, key));
@@ -122,7 +138,15 @@ impl Manager {
 }
 
 fn convert(idx: ControllerIdx, out: Outbox) -> Vec<(SimTime, Wake)> {
-    let mut v: Vec<(SimTime, Wake)> = out.timers.into_iter().map(|(t, k)| (t, Wake::Timer(idx, k))).collect();
-    v.extend(out.container_events.into_iter().map(|(t, e)| (t, Wake::Container(idx, e))));
+    let mut v: Vec<(SimTime, Wake)> = out
+        .timers
+        .into_iter()
+        .map(|(t, k)| (t, Wake::Timer(idx, k)))
+        .collect();
+    v.extend(
+        out.container_events
+            .into_iter()
+            .map(|(t, e)| (t, Wake::Container(idx, e))),
+    );
     v
 }

@@ -7,8 +7,8 @@
 //! asks for timers through its [`Ctx`]; it never reads a clock or an RNG that is not
 //! handed to it, which is what lets the same code run simulated and live.
 
-pub mod disruption;
 pub mod deployment;
+pub mod disruption;
 pub mod garbage;
 pub mod hpa;
 pub mod kubelet;

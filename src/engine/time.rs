@@ -155,7 +155,9 @@ impl SimDuration {
             let int_val: u128 = if int_part.is_empty() {
                 0
             } else {
-                int_part.parse::<u128>().map_err(|_| err("number too large"))?
+                int_part
+                    .parse::<u128>()
+                    .map_err(|_| err("number too large"))?
             };
             let mut v = int_val
                 .checked_mul(scale as u128)
@@ -306,7 +308,10 @@ mod tests {
 
     #[test]
     fn parses_go_durations() {
-        assert_eq!(SimDuration::parse("90s").unwrap(), SimDuration::from_secs(90));
+        assert_eq!(
+            SimDuration::parse("90s").unwrap(),
+            SimDuration::from_secs(90)
+        );
         assert_eq!(
             SimDuration::parse("1h30m").unwrap(),
             SimDuration::from_secs(5400)
@@ -318,7 +323,10 @@ mod tests {
         assert_eq!(SimDuration::parse("300ms").unwrap().as_millis(), 300);
         assert_eq!(SimDuration::parse("2us").unwrap().as_nanos(), 2000);
         assert_eq!(SimDuration::parse("0").unwrap(), SimDuration::ZERO);
-        assert_eq!(SimDuration::parse(".5m").unwrap(), SimDuration::from_secs(30));
+        assert_eq!(
+            SimDuration::parse(".5m").unwrap(),
+            SimDuration::from_secs(30)
+        );
         for bad in ["", "10", "5 s", "-1s", "1x", "s", "1..2s"] {
             assert!(SimDuration::parse(bad).is_err(), "{bad} should fail");
         }

@@ -22,15 +22,34 @@ pub fn summary(out: &RunOutput) -> Value {
     lat.sort_unstable();
     let p = |q| percentile(&lat, q).map(Value::from).unwrap_or(Value::Null);
     let mut workloads = serde_json::Map::new();
-    for kind in [crate::api::Kind::ReplicationController, crate::api::Kind::ReplicaSet, crate::api::Kind::Deployment] {
+    for kind in [
+        crate::api::Kind::ReplicationController,
+        crate::api::Kind::ReplicaSet,
+        crate::api::Kind::Deployment,
+    ] {
         let names: Vec<(String, String)> = match kind {
-            crate::api::Kind::Deployment => s.deployments.iter_by_name().map(|(_, d)| (d.meta.namespace.clone(), d.meta.name.clone())).collect(),
-            k => s.rs_arena(k).iter_by_name().map(|(_, r)| (r.meta.namespace.clone(), r.meta.name.clone())).collect(),
+            crate::api::Kind::Deployment => s
+                .deployments
+                .iter_by_name()
+                .map(|(_, d)| (d.meta.namespace.clone(), d.meta.name.clone()))
+                .collect(),
+            k => s
+                .rs_arena(k)
+                .iter_by_name()
+                .map(|(_, r)| (r.meta.namespace.clone(), r.meta.name.clone()))
+                .collect(),
         };
         for (ns, name) in names {
-            if let Some((d, cur, r, a)) = crate::simulation::observe::workload(s, kind, &ns, &name) {
-                let key = format!("{}/{ns}/{name}", crate::simulation::observe::short_kind(kind));
-                workloads.insert(key, json!({"desired": d, "current": cur, "ready": r, "available": a}));
+            if let Some((d, cur, r, a)) = crate::simulation::observe::workload(s, kind, &ns, &name)
+            {
+                let key = format!(
+                    "{}/{ns}/{name}",
+                    crate::simulation::observe::short_kind(kind)
+                );
+                workloads.insert(
+                    key,
+                    json!({"desired": d, "current": cur, "ready": r, "available": a}),
+                );
             }
         }
     }
@@ -80,7 +99,10 @@ fn markers(out: &RunOutput) -> Vec<Marker> {
     out.markers
         .iter()
         .filter(|(t, _)| *t <= out.end)
-        .map(|(t, l)| Marker { t_seconds: t.as_secs_f64(), label: l.clone() })
+        .map(|(t, l)| Marker {
+            t_seconds: t.as_secs_f64(),
+            label: l.clone(),
+        })
         .collect()
 }
 
@@ -92,37 +114,104 @@ pub fn plots(out: &RunOutput) -> Result<Vec<(String, String, String)>, Error> {
     let col = |n: &str| m.column(n).unwrap_or_else(|| vec![f64::NAN; x.len()]);
     let perr = |e: super::plots::PlotError| Error::Internal(format!("plot: {e}"));
     let mut v = Vec::new();
-    let phases: Vec<(&str, Vec<f64>)> = vec![("Pending", col("pods_pending")), ("Running", col("pods_running")), ("Succeeded", col("pods_succeeded")), ("Failed", col("pods_failed"))];
+    let phases: Vec<(&str, Vec<f64>)> = vec![
+        ("Pending", col("pods_pending")),
+        ("Running", col("pods_running")),
+        ("Succeeded", col("pods_succeeded")),
+        ("Failed", col("pods_failed")),
+    ];
     let series: Vec<(&str, &[f64])> = phases.iter().map(|(n, c)| (*n, c.as_slice())).collect();
-    v.push(("pods_by_phase.svg".to_string(), "Pods by phase".to_string(), stacked_area_svg("Pods by phase", "pods", &x, &series, &marks).map_err(perr)?));
-    let util: Vec<(&str, Vec<f64>)> = vec![("CPU requested %", col("cpu_requested_pct")), ("memory requested %", col("memory_requested_pct"))];
+    v.push((
+        "pods_by_phase.svg".to_string(),
+        "Pods by phase".to_string(),
+        stacked_area_svg("Pods by phase", "pods", &x, &series, &marks).map_err(perr)?,
+    ));
+    let util: Vec<(&str, Vec<f64>)> = vec![
+        ("CPU requested %", col("cpu_requested_pct")),
+        ("memory requested %", col("memory_requested_pct")),
+    ];
     let series: Vec<(&str, &[f64])> = util.iter().map(|(n, c)| (*n, c.as_slice())).collect();
-    v.push(("cluster_utilisation.svg".to_string(), "Cluster utilisation (requests / allocatable)".to_string(), line_chart_svg("Cluster utilisation", "% of allocatable", &x, &series, &marks).map_err(perr)?));
-    let ready_cols: Vec<(String, Vec<f64>)> = m.columns().iter().filter(|c| c.ends_with(":ready")).map(|c| (c.trim_end_matches(":ready").to_string(), col(c))).collect();
-    let mut health: Vec<(String, Vec<f64>)> = vec![("ready pods".to_string(), col("pods_ready")), ("ready nodes".to_string(), col("nodes_ready"))];
-    health.extend(ready_cols.into_iter().map(|(n, c)| (format!("{n} ready"), c)));
-    let series: Vec<(&str, &[f64])> = health.iter().map(|(n, c)| (n.as_str(), c.as_slice())).collect();
-    v.push(("readiness.svg".to_string(), "Ready pods, nodes and workload replicas".to_string(), line_chart_svg("Readiness", "count", &x, &series, &marks).map_err(perr)?));
+    v.push((
+        "cluster_utilisation.svg".to_string(),
+        "Cluster utilisation (requests / allocatable)".to_string(),
+        line_chart_svg(
+            "Cluster utilisation",
+            "% of allocatable",
+            &x,
+            &series,
+            &marks,
+        )
+        .map_err(perr)?,
+    ));
+    let ready_cols: Vec<(String, Vec<f64>)> = m
+        .columns()
+        .iter()
+        .filter(|c| c.ends_with(":ready"))
+        .map(|c| (c.trim_end_matches(":ready").to_string(), col(c)))
+        .collect();
+    let mut health: Vec<(String, Vec<f64>)> = vec![
+        ("ready pods".to_string(), col("pods_ready")),
+        ("ready nodes".to_string(), col("nodes_ready")),
+    ];
+    health.extend(
+        ready_cols
+            .into_iter()
+            .map(|(n, c)| (format!("{n} ready"), c)),
+    );
+    let series: Vec<(&str, &[f64])> = health
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_slice()))
+        .collect();
+    v.push((
+        "readiness.svg".to_string(),
+        "Ready pods, nodes and workload replicas".to_string(),
+        line_chart_svg("Readiness", "count", &x, &series, &marks).map_err(perr)?,
+    ));
     Ok(v)
 }
 
 /// Writes the report for `out` into `dir` (replacing it), atomically.
 pub fn write_report(dir: &Path, out: &RunOutput) -> Result<(), Error> {
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    let tmp = tempfile::Builder::new().prefix(".kubetwin-report-").tempdir_in(parent).map_err(|e| Error::io(parent, e))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".kubetwin-report-")
+        .tempdir_in(parent)
+        .map_err(|e| Error::io(parent, e))?;
     let t = tmp.path();
-    let write = |name: &str, body: &str| std::fs::write(t.join(name), body).map_err(|e| Error::io(&t.join(name), e));
+    let write = |name: &str, body: &str| {
+        std::fs::write(t.join(name), body).map_err(|e| Error::io(&t.join(name), e))
+    };
     let summary = summary(out);
-    write("summary.json", &format!("{}\n", serde_json::to_string_pretty(&summary).unwrap_or_default()))?;
+    write(
+        "summary.json",
+        &format!(
+            "{}\n",
+            serde_json::to_string_pretty(&summary).unwrap_or_default()
+        ),
+    )?;
     write("metrics.csv", &out.metrics.to_csv())?;
     write("events.jsonl", &events_jsonl(out))?;
     let plots = plots(out)?;
     for (name, _, svg) in &plots {
         write(name, svg)?;
     }
-    let rows: Vec<ExpectationRow> = out.expectations.iter().map(|e| ExpectationRow { expr: e.expr.clone(), passed: e.passed, detail: e.detail.clone() }).collect();
-    let plot_refs: Vec<(&str, &str)> = plots.iter().map(|(n, c, _)| (n.as_str(), c.as_str())).collect();
+    let rows: Vec<ExpectationRow> = out
+        .expectations
+        .iter()
+        .map(|e| ExpectationRow {
+            expr: e.expr.clone(),
+            passed: e.passed,
+            detail: e.detail.clone(),
+        })
+        .collect();
+    let plot_refs: Vec<(&str, &str)> = plots
+        .iter()
+        .map(|(n, c, _)| (n.as_str(), c.as_str()))
+        .collect();
     let title = format!("kubetwin: {} (seed {})", out.scenario, out.seed);
     let html = render(&HtmlReport {
         title: &title,

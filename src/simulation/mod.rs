@@ -16,9 +16,9 @@ use crate::backend::sim::SimBackend;
 use crate::controllers::garbage::GarbageCollector;
 use crate::controllers::kubelet::{Kubelet, SharedBackend};
 use crate::controllers::manager::{Manager, Wake};
+use crate::controllers::node_lifecycle::NodeLifecycle;
 use crate::controllers::node_lifecycle::rules::NodeLifecycleConfig;
 use crate::controllers::node_lifecycle::taint_eviction::TaintEviction;
-use crate::controllers::node_lifecycle::NodeLifecycle;
 use crate::controllers::replicaset::ReplicaSetController;
 use crate::controllers::scheduler::{Scheduler, SchedulerConfig};
 use crate::controllers::{Controller, Key};
@@ -99,7 +99,14 @@ enum Ev {
 }
 
 /// Controller order: fixed, so ties at one instant always resolve the same way.
-const CONTROLLERS: [&str; 6] = ["replicaset", "garbage-collector", "node-lifecycle", "taint-eviction", "scheduler", "kubelet"];
+const CONTROLLERS: [&str; 6] = [
+    "replicaset",
+    "garbage-collector",
+    "node-lifecycle",
+    "taint-eviction",
+    "scheduler",
+    "kubelet",
+];
 
 struct Runtime<'a> {
     scenario: &'a Scenario,
@@ -123,7 +130,10 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
     let controllers: Vec<Box<dyn Controller>> = vec![
         Box::new(ReplicaSetController::new()),
         Box::new(GarbageCollector::new()),
-        Box::new(NodeLifecycle::new(shared.clone(), NodeLifecycleConfig::default())),
+        Box::new(NodeLifecycle::new(
+            shared.clone(),
+            NodeLifecycleConfig::default(),
+        )),
         Box::new(TaintEviction::new()),
         Box::new(Scheduler::new(SchedulerConfig {
             percentage_of_nodes_to_score: scenario.percentage_of_nodes_to_score,
@@ -132,9 +142,18 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         })),
         Box::new(Kubelet::new(shared)),
     ];
-    debug_assert!(controllers.iter().zip(CONTROLLERS).all(|(c, n)| c.name() == n));
+    debug_assert!(
+        controllers
+            .iter()
+            .zip(CONTROLLERS)
+            .all(|(c, n)| c.name() == n)
+    );
     let manager = Manager::new(controllers, &streams);
-    let nodes = scenario.objects.iter().filter(|l| l.object.kind() == Kind::Node).count();
+    let nodes = scenario
+        .objects
+        .iter()
+        .filter(|l| l.object.kind() == Kind::Node)
+        .count();
     let mut rt = Runtime {
         scenario,
         queue: EventQueue::new(),
@@ -142,13 +161,17 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         manager,
         backend,
         metrics: MetricsTable::new(),
-        trackers: scenario.expectations.iter().cloned().map(Tracker::new).collect(),
+        trackers: scenario
+            .expectations
+            .iter()
+            .cloned()
+            .map(Tracker::new)
+            .collect(),
         per_node: scenario.per_node.unwrap_or(nodes <= 100),
         last_binding_index: 0,
         opts,
     };
-    rt.run()?;
-    let end = rt.queue.now();
+    let end = rt.run()?;
     let expectations = rt.trackers.iter().map(Tracker::result).collect();
     let journal = rt.store.take_journal();
     Ok(RunOutput {
@@ -160,7 +183,11 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         metrics: rt.metrics,
         journal,
         expectations,
-        markers: scenario.actions.iter().map(|a| (a.at, a.description.clone())).collect(),
+        markers: scenario
+            .actions
+            .iter()
+            .map(|a| (a.at, a.description.clone()))
+            .collect(),
         truncated: rt.queue.processed() >= opts.limits.max_events,
         store: rt.store,
     })
@@ -173,7 +200,7 @@ impl Runtime<'_> {
         end.min(self.opts.limits.max_time)
     }
 
-    fn run(&mut self) -> Result<(), Error> {
+    fn run(&mut self) -> Result<SimTime, Error> {
         let stop = self.stop_time();
         for l in &self.scenario.objects {
             self.create(l, SimTime::ZERO)?;
@@ -203,7 +230,9 @@ impl Runtime<'_> {
             if t > stop || self.queue.processed() >= self.opts.limits.max_events {
                 break;
             }
-            let Some((now, ev)) = self.queue.pop() else { break };
+            let Some((now, ev)) = self.queue.pop() else {
+                break;
+            };
             match ev {
                 Ev::Action(i) => self.action(i, now)?,
                 Ev::Wake(Wake::Timer(idx, key)) => {
@@ -231,14 +260,23 @@ impl Runtime<'_> {
             self.settle(now);
         }
         // The end of the run: a final sample (unless one was just taken) and the end checks.
-        let end = if self.queue.processed() >= self.opts.limits.max_events { self.queue.now() } else { stop };
+        let end = if self.queue.processed() >= self.opts.limits.max_events {
+            self.queue.now()
+        } else {
+            stop
+        };
         self.settle(end);
-        let last_sample = self.metrics.column("time_s").and_then(|c| c.last().copied());
-        if last_sample != Some(end.as_secs_f64()) && (self.opts.metrics || !self.trackers.is_empty()) {
+        let last_sample = self
+            .metrics
+            .column("time_s")
+            .and_then(|c| c.last().copied());
+        if last_sample != Some(end.as_secs_f64())
+            && (self.opts.metrics || !self.trackers.is_empty())
+        {
             self.sample(end, false);
         }
         self.observe(end, true);
-        Ok(())
+        Ok(end)
     }
 
     fn settle(&mut self, now: SimTime) {
@@ -254,8 +292,14 @@ impl Runtime<'_> {
 
     fn create(&mut self, l: &Loaded, now: SimTime) -> Result<(), Error> {
         if let Object::Node(n) = &l.object {
-            let images: Vec<String> = n.images.iter().flat_map(|i| i.names.iter().cloned()).collect();
-            self.backend.borrow_mut().add_node(&n.meta.name, &images, now);
+            let images: Vec<String> = n
+                .images
+                .iter()
+                .flat_map(|i| i.names.iter().cloned())
+                .collect();
+            self.backend
+                .borrow_mut()
+                .add_node(&n.meta.name, &images, now);
         }
         match self.store.create(l.object.clone(), now) {
             Ok(_) => Ok(()),
@@ -276,7 +320,11 @@ impl Runtime<'_> {
                     self.apply(l, now)?;
                 }
             }
-            Action::Delete { kind, namespace, name } => {
+            Action::Delete {
+                kind,
+                namespace,
+                name,
+            } => {
                 if let Some(id) = self.store.id_of(*kind, namespace, name) {
                     if *kind == Kind::Pod {
                         self.store.delete_pod(id, now, None);
@@ -285,15 +333,22 @@ impl Runtime<'_> {
                     }
                 }
             }
-            Action::Scale { kind, namespace, name, replicas } => {
+            Action::Scale {
+                kind,
+                namespace,
+                name,
+                replicas,
+            } => {
                 if let Some(id) = self.store.id_of(*kind, namespace, name) {
                     let r = *replicas;
                     match kind {
                         Kind::Deployment => {
-                            self.store.update_deployment(id, now, true, |d| d.replicas = r);
+                            self.store
+                                .update_deployment(id, now, true, |d| d.replicas = r);
                         }
                         _ => {
-                            self.store.update_rs(*kind, id, now, true, |rs| rs.replicas = r);
+                            self.store
+                                .update_rs(*kind, id, now, true, |rs| rs.replicas = r);
                         }
                     }
                 }
@@ -317,7 +372,8 @@ impl Runtime<'_> {
             Action::Cordon(n) | Action::Uncordon(n) => {
                 let cordon = matches!(a.action, Action::Cordon(_));
                 if let Some(id) = self.store.nodes.id_of("", n) {
-                    self.store.update_node(id, now, |node| node.unschedulable = cordon);
+                    self.store
+                        .update_node(id, now, |node| node.unschedulable = cordon);
                 }
             }
         }
@@ -392,7 +448,11 @@ impl Runtime<'_> {
 }
 
 /// Runs until `at` and returns the store (for `get --at`).
-pub fn state_at(scenario: &Scenario, at: SimDuration, seed: Option<u64>) -> Result<RunOutput, Error> {
+pub fn state_at(
+    scenario: &Scenario,
+    at: SimDuration,
+    seed: Option<u64>,
+) -> Result<RunOutput, Error> {
     run(
         scenario,
         &RunOptions {

@@ -11,20 +11,43 @@ use crate::workload::expectation::Subject;
 /// Node counts: (total, ready, not ready).
 pub fn node_counts(store: &Store) -> (usize, usize, usize) {
     let total = store.nodes.len();
-    let ready = store.nodes.iter().filter(|(_, n)| n.ready == ConditionStatus::True).count();
+    let ready = store
+        .nodes
+        .iter()
+        .filter(|(_, n)| n.ready == ConditionStatus::True)
+        .count();
     (total, ready, total - ready)
 }
 
 /// A workload's (desired, current, ready, available), if it exists.
-pub fn workload(store: &Store, kind: Kind, namespace: &str, name: &str) -> Option<(i32, i32, i32, i32)> {
+pub fn workload(
+    store: &Store,
+    kind: Kind,
+    namespace: &str,
+    name: &str,
+) -> Option<(i32, i32, i32, i32)> {
     match kind {
         Kind::ReplicaSet | Kind::ReplicationController => {
-            let r = store.rs_arena(kind).get(store.rs_arena(kind).id_of(namespace, name)?)?;
-            Some((r.replicas, r.status.replicas, r.status.ready_replicas, r.status.available_replicas))
+            let r = store
+                .rs_arena(kind)
+                .get(store.rs_arena(kind).id_of(namespace, name)?)?;
+            Some((
+                r.replicas,
+                r.status.replicas,
+                r.status.ready_replicas,
+                r.status.available_replicas,
+            ))
         }
         Kind::Deployment => {
-            let d = store.deployments.get(store.deployments.id_of(namespace, name)?)?;
-            Some((d.replicas, d.status.replicas, d.status.ready_replicas, d.status.available_replicas))
+            let d = store
+                .deployments
+                .get(store.deployments.id_of(namespace, name)?)?;
+            Some((
+                d.replicas,
+                d.status.replicas,
+                d.status.ready_replicas,
+                d.status.available_replicas,
+            ))
         }
         _ => None,
     }
@@ -63,7 +86,11 @@ pub fn value(store: &Store, subject: &Subject, field: &str) -> f64 {
                 _ => 0.0,
             }
         }
-        Subject::Workload { kind, namespace, name } => match workload(store, *kind, namespace, name) {
+        Subject::Workload {
+            kind,
+            namespace,
+            name,
+        } => match workload(store, *kind, namespace, name) {
             None => f64::NAN,
             Some((d, r, ready, a)) => match field {
                 "desired" => d as f64,
@@ -87,7 +114,13 @@ pub fn short_kind(kind: Kind) -> &'static str {
 
 /// Appends one metrics row at `now`. `bindings_from` is the index of the first binding
 /// since the previous sample (for the interval's scheduling latency).
-pub fn sample(store: &Store, m: &mut MetricsTable, now: SimTime, per_node: bool, bindings_from: usize) {
+pub fn sample(
+    store: &Store,
+    m: &mut MetricsTable,
+    now: SimTime,
+    per_node: bool,
+    bindings_from: usize,
+) {
     m.begin_row(now.as_secs_f64());
     let c = store.pod_counts();
     m.set("pods_pending", c.pending as f64);
@@ -113,33 +146,62 @@ pub fn sample(store: &Store, m: &mut MetricsTable, now: SimTime, per_node: bool,
     m.set("cpu_allocatable_m", cpu_alloc as f64);
     m.set("memory_requested_bytes", mem_req as f64);
     m.set("memory_allocatable_bytes", mem_alloc as f64);
-    let pct = |a: i64, b: i64| if b > 0 { (a as f64 * 10000.0 / b as f64).round() / 100.0 } else { 0.0 };
+    let pct = |a: i64, b: i64| {
+        if b > 0 {
+            (a as f64 * 10000.0 / b as f64).round() / 100.0
+        } else {
+            0.0
+        }
+    };
     m.set("cpu_requested_pct", pct(cpu_req, cpu_alloc));
     m.set("memory_requested_pct", pct(mem_req, mem_alloc));
     m.set("pods_scheduled_total", store.stats.bindings as f64);
-    let mut recent: Vec<u64> = store.stats.binding_latencies_ms.get(bindings_from..).unwrap_or(&[]).to_vec();
+    let mut recent: Vec<u64> = store
+        .stats
+        .binding_latencies_ms
+        .get(bindings_from..)
+        .unwrap_or(&[])
+        .to_vec();
     recent.sort_unstable();
-    m.set("scheduling_latency_p50_ms", percentile(&recent, 50.0).map_or(f64::NAN, |v| v as f64));
-    m.set("scheduling_latency_max_ms", recent.last().map_or(f64::NAN, |v| *v as f64));
+    m.set(
+        "scheduling_latency_p50_ms",
+        percentile(&recent, 50.0).map_or(f64::NAN, |v| v as f64),
+    );
+    m.set(
+        "scheduling_latency_max_ms",
+        recent.last().map_or(f64::NAN, |v| *v as f64),
+    );
     for kind in [Kind::ReplicationController, Kind::ReplicaSet] {
         for (_, r) in store.rs_arena(kind).iter_by_name() {
             let p = format!("{}/{}/{}", short_kind(kind), r.meta.namespace, r.meta.name);
             m.set(&format!("{p}:desired"), r.replicas as f64);
             m.set(&format!("{p}:ready"), r.status.ready_replicas as f64);
-            m.set(&format!("{p}:available"), r.status.available_replicas as f64);
+            m.set(
+                &format!("{p}:available"),
+                r.status.available_replicas as f64,
+            );
         }
     }
     for (_, d) in store.deployments.iter_by_name() {
         let p = format!("deployment/{}/{}", d.meta.namespace, d.meta.name);
         m.set(&format!("{p}:desired"), d.replicas as f64);
         m.set(&format!("{p}:ready"), d.status.ready_replicas as f64);
-        m.set(&format!("{p}:available"), d.status.available_replicas as f64);
+        m.set(
+            &format!("{p}:available"),
+            d.status.available_replicas as f64,
+        );
     }
     if per_node {
         for (id, n) in store.nodes.iter_by_name() {
             let u = store.node_usage(id);
-            m.set(&format!("node/{}:cpu_requested_m", n.meta.name), u.requested.cpu_milli as f64);
-            m.set(&format!("node/{}:memory_requested_bytes", n.meta.name), u.requested.memory as f64);
+            m.set(
+                &format!("node/{}:cpu_requested_m", n.meta.name),
+                u.requested.cpu_milli as f64,
+            );
+            m.set(
+                &format!("node/{}:memory_requested_bytes", n.meta.name),
+                u.requested.memory as f64,
+            );
             m.set(&format!("node/{}:pods", n.meta.name), u.pods as f64);
         }
     }

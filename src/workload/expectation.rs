@@ -110,7 +110,16 @@ pub struct ExpectationResult {
     pub detail: String,
 }
 
-const POD_FIELDS: &[&str] = &["pending", "unscheduled", "running", "ready", "succeeded", "failed", "terminating", "total"];
+const POD_FIELDS: &[&str] = &[
+    "pending",
+    "unscheduled",
+    "running",
+    "ready",
+    "succeeded",
+    "failed",
+    "terminating",
+    "total",
+];
 const NODE_FIELDS: &[&str] = &["ready", "notready", "total"];
 const SCHED_FIELDS: &[&str] = &["scheduled", "failed", "p50_ms", "p99_ms", "max_ms"];
 const WORKLOAD_FIELDS: &[&str] = &["desired", "replicas", "ready", "available"];
@@ -130,10 +139,17 @@ impl Expectation {
             Some("<=") => CmpOp::Le,
             Some(">") => CmpOp::Gt,
             Some(">=") => CmpOp::Ge,
-            other => return Err(format!("expected a comparison (==, !=, <, <=, >, >=), got {:?}", other.unwrap_or(""))),
+            other => {
+                return Err(format!(
+                    "expected a comparison (==, !=, <, <=, >, >=), got {:?}",
+                    other.unwrap_or("")
+                ));
+            }
         };
         let num = words.next().ok_or("missing the number to compare with")?;
-        let value: f64 = num.parse().map_err(|_| format!("{num:?} is not a number"))?;
+        let value: f64 = num
+            .parse()
+            .map_err(|_| format!("{num:?} is not a number"))?;
         let timing = match (words.next(), words.next()) {
             (None, _) => Timing::End,
             (Some(w), Some(d)) => {
@@ -150,7 +166,9 @@ impl Expectation {
         if words.next().is_some() {
             return Err("unexpected text after the expectation".into());
         }
-        let (subject_text, field) = lhs.rsplit_once('.').ok_or_else(|| format!("{lhs:?}: expected `<subject>.<field>`"))?;
+        let (subject_text, field) = lhs
+            .rsplit_once('.')
+            .ok_or_else(|| format!("{lhs:?}: expected `<subject>.<field>`"))?;
         let (subject, fields) = match subject_text {
             "pods" => (Subject::Pods, POD_FIELDS),
             "nodes" => (Subject::Nodes, NODE_FIELDS),
@@ -160,18 +178,44 @@ impl Expectation {
                 let (k, ns, name) = match parts.as_slice() {
                     [k, name] => (*k, "default", *name),
                     [k, ns, name] => (*k, *ns, *name),
-                    _ => return Err(format!("unknown subject {s:?} (pods, nodes, scheduling, rc/NAME, rs/NAME, deployment/NAME)")),
+                    _ => {
+                        return Err(format!(
+                            "unknown subject {s:?} (pods, nodes, scheduling, rc/NAME, rs/NAME, deployment/NAME)"
+                        ));
+                    }
                 };
                 let kind = Kind::from_kubectl(k)
-                    .filter(|k| matches!(k, Kind::ReplicationController | Kind::ReplicaSet | Kind::Deployment))
+                    .filter(|k| {
+                        matches!(
+                            k,
+                            Kind::ReplicationController | Kind::ReplicaSet | Kind::Deployment
+                        )
+                    })
                     .ok_or_else(|| format!("unknown workload kind {k:?} (rc, rs, deployment)"))?;
-                (Subject::Workload { kind, namespace: ns.to_string(), name: name.to_string() }, WORKLOAD_FIELDS)
+                (
+                    Subject::Workload {
+                        kind,
+                        namespace: ns.to_string(),
+                        name: name.to_string(),
+                    },
+                    WORKLOAD_FIELDS,
+                )
             }
         };
         if !fields.contains(&field) {
-            return Err(format!("unknown field {field:?} of {subject_text} (one of: {})", fields.join(", ")));
+            return Err(format!(
+                "unknown field {field:?} of {subject_text} (one of: {})",
+                fields.join(", ")
+            ));
         }
-        Ok(Expectation { text: t.to_string(), subject, field: field.to_string(), op, value, timing })
+        Ok(Expectation {
+            text: t.to_string(),
+            subject,
+            field: field.to_string(),
+            op,
+            value,
+            timing,
+        })
     }
 
     /// Whether `observed` satisfies the comparison.
@@ -199,13 +243,24 @@ pub struct Tracker {
 impl Tracker {
     /// A tracker for `exp`.
     pub fn new(exp: Expectation) -> Tracker {
-        Tracker { exp, state: None, detail: String::new(), checked: false }
+        Tracker {
+            exp,
+            state: None,
+            detail: String::new(),
+            checked: false,
+        }
     }
 
     /// Feeds an observation at `now`; `end` marks the end of the run.
     pub fn observe(&mut self, now: SimTime, observed: f64, end: bool) {
         let ok = self.exp.holds(observed);
-        let note = |ok: bool| format!("{} {} at {now}", if ok { "observed" } else { "was" }, fmt_num(observed));
+        let note = |ok: bool| {
+            format!(
+                "{} {} at {now}",
+                if ok { "observed" } else { "was" },
+                fmt_num(observed)
+            )
+        };
         match self.exp.timing {
             Timing::End => {
                 if end {
@@ -225,14 +280,22 @@ impl Tracker {
                 if now >= t && self.state != Some(false) {
                     self.checked = true;
                     self.state = Some(ok);
-                    self.detail = if ok { format!("held from {t} to {now} (last {})", fmt_num(observed)) } else { note(false) };
+                    self.detail = if ok {
+                        format!("held from {t} to {now} (last {})", fmt_num(observed))
+                    } else {
+                        note(false)
+                    };
                 }
             }
             Timing::By(t) => {
                 if now <= t && self.state != Some(true) {
                     self.checked = true;
                     self.state = Some(ok);
-                    self.detail = if ok { note(true) } else { format!("not reached by {t} (last {})", fmt_num(observed)) };
+                    self.detail = if ok {
+                        note(true)
+                    } else {
+                        format!("not reached by {t} (last {})", fmt_num(observed))
+                    };
                 }
             }
         }
@@ -242,14 +305,25 @@ impl Tracker {
     pub fn result(&self) -> ExpectationResult {
         let (passed, detail) = match self.state {
             Some(p) if self.checked => (p, self.detail.clone()),
-            _ => (false, "never checked: the run ended before its time".to_string()),
+            _ => (
+                false,
+                "never checked: the run ended before its time".to_string(),
+            ),
         };
-        ExpectationResult { expr: self.exp.text.clone(), passed, detail }
+        ExpectationResult {
+            expr: self.exp.text.clone(),
+            passed,
+            detail,
+        }
     }
 }
 
 fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v:.3}") }
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v:.3}")
+    }
 }
 
 #[cfg(test)]
@@ -259,11 +333,26 @@ mod tests {
     #[test]
     fn parses() {
         let e = Expectation::parse("deployment/web.available >= 3 after 2m").unwrap();
-        assert_eq!(e.subject, Subject::Workload { kind: Kind::Deployment, namespace: "default".into(), name: "web".into() });
+        assert_eq!(
+            e.subject,
+            Subject::Workload {
+                kind: Kind::Deployment,
+                namespace: "default".into(),
+                name: "web".into()
+            }
+        );
         assert_eq!(e.timing, Timing::After(SimTime::from_secs(120)));
         assert!(Expectation::parse("pods.pending == 0").is_ok());
         assert!(Expectation::parse("rc/prod/nginx.ready == 3 by 10m").is_ok());
-        for bad in ["pods.pending", "pods.bogus == 1", "pods.pending ~ 1", "pods.pending == x", "cm/x.ready == 1", "pods.pending == 1 at", "pods.pending == 1 at 5 parsecs"] {
+        for bad in [
+            "pods.pending",
+            "pods.bogus == 1",
+            "pods.pending ~ 1",
+            "pods.pending == x",
+            "cm/x.ready == 1",
+            "pods.pending == 1 at",
+            "pods.pending == 1 at 5 parsecs",
+        ] {
             assert!(Expectation::parse(bad).is_err(), "{bad}");
         }
     }

@@ -29,47 +29,68 @@ pub struct ReferenceParams {
 }
 
 fn source() -> SourceDoc {
-    SourceDoc { file: Arc::from("<reference-workload>"), text: Arc::from(""), first_line: 1, item: None }
+    SourceDoc {
+        file: Arc::from("<reference-workload>"),
+        text: Arc::from(""),
+        first_line: 1,
+        item: None,
+    }
 }
 
 /// Builds the reference scenario.
 pub fn reference_scenario(p: ReferenceParams) -> Scenario {
     let mut rng = RngStreams::new(p.seed).stream("workload/reference");
     let mut objects = Vec::with_capacity(p.nodes);
-    let mut cap = Resources::default();
-    cap.cpu_milli = 16_000;
-    cap.memory = 64 << 30;
-    cap.pods = 110;
+    let cap = Resources {
+        cpu_milli: 16_000,
+        memory: 64 << 30,
+        pods: 110,
+        ..Resources::default()
+    };
     for i in 0..p.nodes {
         let name = format!("node-{:05}", i + 1);
         let mut labels = crate::api::selector::Labels::new();
         labels.insert("kubernetes.io/hostname".into(), name.clone());
         objects.push(Loaded {
             object: Object::Node(Box::new(Node {
-                meta: ObjectMeta { name, labels, ..ObjectMeta::default() },
+                meta: ObjectMeta {
+                    name,
+                    labels,
+                    ..ObjectMeta::default()
+                },
                 unschedulable: false,
                 taints: vec![],
                 capacity: cap.clone(),
                 allocatable: cap.clone(),
                 ready: ConditionStatus::True,
                 ready_transition: SimTime::ZERO,
-                images: vec![NodeImage { names: vec!["busybox:latest".into()], size_bytes: 0 }],
+                images: vec![NodeImage {
+                    names: vec!["busybox:latest".into()],
+                    size_bytes: 0,
+                }],
             })),
             source: source(),
         });
     }
-    let mut arrivals: Vec<u64> = (0..p.pods).map(|_| (unit_f64(&mut rng) * p.span.as_nanos() as f64) as u64).collect();
+    let mut arrivals: Vec<u64> = (0..p.pods)
+        .map(|_| (unit_f64(&mut rng) * p.span.as_nanos() as f64) as u64)
+        .collect();
     arrivals.sort_unstable();
     let cpus = [250i64, 500, 1000, 2000, 4000];
     let mut actions = Vec::with_capacity(p.pods);
     for (i, at) in arrivals.into_iter().enumerate() {
         let cpu = cpus[below(&mut rng, cpus.len() as u64) as usize];
         let run = 60.0 + unit_f64(&mut rng) * 3540.0;
-        let mut requests = Resources::default();
-        requests.cpu_milli = cpu;
-        requests.memory = (2i64 << 30) * cpu / 1000;
+        let requests = Resources {
+            cpu_milli: cpu,
+            memory: (2i64 << 30) * cpu / 1000,
+            ..Resources::default()
+        };
         let mut annotations = std::collections::BTreeMap::new();
-        annotations.insert(RUN_DURATION.to_string(), SimDuration::from_secs_f64(run).to_string());
+        annotations.insert(
+            RUN_DURATION.to_string(),
+            SimDuration::from_secs_f64(run).to_string(),
+        );
         let spec = PodSpec {
             containers: vec![Container {
                 name: "main".into(),
@@ -94,10 +115,18 @@ pub fn reference_scenario(p: ReferenceParams) -> Scenario {
             dns_policy: "ClusterFirst".into(),
             host_network: false,
         };
-        let meta = ObjectMeta { name: format!("pod-{:06}", i + 1), namespace: "default".into(), annotations, ..ObjectMeta::default() };
+        let meta = ObjectMeta {
+            name: format!("pod-{:06}", i + 1),
+            namespace: "default".into(),
+            annotations,
+            ..ObjectMeta::default()
+        };
         actions.push(TimedAction {
             at: SimTime(at),
-            action: Action::Apply(vec![Loaded { object: Object::Pod(Box::new(Pod::new(meta, spec))), source: source() }]),
+            action: Action::Apply(vec![Loaded {
+                object: Object::Pod(Box::new(Pod::new(meta, spec))),
+                source: source(),
+            }]),
             description: String::new(),
         });
     }

@@ -243,7 +243,14 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn err_at<T>(&self, span: &Spanned<T>, field: &str, msg: impl Into<String>) -> InputError {
-        InputError::at(self.file, span.referenced.line() as usize, span.referenced.column() as usize, field, msg).with_source(self.text)
+        InputError::at(
+            self.file,
+            span.referenced.line() as usize,
+            span.referenced.column() as usize,
+            field,
+            msg,
+        )
+        .with_source(self.text)
     }
 }
 
@@ -262,32 +269,62 @@ impl Scenario {
 
     /// The embedded default scenario.
     pub fn default_scenario() -> Result<Scenario, Error> {
-        Scenario::from_str(DEFAULT_SCENARIO, DEFAULT_SCENARIO_FILE, PathBuf::from("scenarios"))
+        Scenario::from_str(
+            DEFAULT_SCENARIO,
+            DEFAULT_SCENARIO_FILE,
+            PathBuf::from("scenarios"),
+        )
     }
 
     /// Parses and validates scenario text; relative manifest paths resolve against `base`.
     pub fn from_str(text: &str, file: &str, base: PathBuf) -> Result<Scenario, Error> {
         let cx = Ctx { file, text, base };
         let f: ScenarioFile = serde_saphyr::from_str(text).map_err(|e| {
-            let (line, col) = e.location().map(|l| (l.line() as usize, l.column() as usize)).unwrap_or((1, 1));
+            let (line, col) = e
+                .location()
+                .map(|l| (l.line() as usize, l.column() as usize))
+                .unwrap_or((1, 1));
             let msg = e.without_snippet().to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
             InputError::at(file, line, col, "", msg).with_source(text)
         })?;
         if f.api_version.value != API_VERSION {
-            return Err(cx.err_at(&f.api_version, "apiVersion", format!("unknown apiVersion {:?} (expected {API_VERSION:?})", f.api_version.value)).into());
+            return Err(cx
+                .err_at(
+                    &f.api_version,
+                    "apiVersion",
+                    format!(
+                        "unknown apiVersion {:?} (expected {API_VERSION:?})",
+                        f.api_version.value
+                    ),
+                )
+                .into());
         }
         if f.kind.value != "Scenario" {
-            return Err(cx.err_at(&f.kind, "kind", format!("expected kind Scenario, got {:?}", f.kind.value)).into());
+            return Err(cx
+                .err_at(
+                    &f.kind,
+                    "kind",
+                    format!("expected kind Scenario, got {:?}", f.kind.value),
+                )
+                .into());
         }
         let spec = f.spec;
         if spec.duration.value == SimDuration::ZERO {
-            return Err(cx.err_at(&spec.duration, "spec.duration", "must be greater than 0").into());
+            return Err(cx
+                .err_at(&spec.duration, "spec.duration", "must be greater than 0")
+                .into());
         }
         let (sampling_interval, per_node) = match &spec.sampling {
             Some(s) => {
                 if s.interval.value == SimDuration::ZERO {
-                    return Err(cx.err_at(&s.interval, "spec.sampling.interval", "must be greater than 0").into());
+                    return Err(cx
+                        .err_at(
+                            &s.interval,
+                            "spec.sampling.interval",
+                            "must be greater than 0",
+                        )
+                        .into());
                 }
                 (s.interval.value, s.per_node)
             }
@@ -313,7 +350,13 @@ impl Scenario {
         }
         let mut known: BTreeSet<(Kind, String, String)> = objects
             .iter()
-            .map(|l| (l.object.kind(), l.object.meta().namespace.clone(), l.object.meta().name.clone()))
+            .map(|l| {
+                (
+                    l.object.kind(),
+                    l.object.meta().namespace.clone(),
+                    l.object.meta().name.clone(),
+                )
+            })
             .collect();
         let mut specs: Vec<(usize, &ActionSpec)> = spec.timeline.iter().enumerate().collect();
         specs.sort_by_key(|(_, a)| a.at.value);
@@ -329,14 +372,21 @@ impl Scenario {
         }
         let mut expectations = Vec::new();
         for (i, e) in spec.expectations.iter().enumerate() {
-            let exp = Expectation::parse(&e.value).map_err(|m| cx.err_at(e, &format!("spec.expectations[{i}]"), m))?;
+            let exp = Expectation::parse(&e.value)
+                .map_err(|m| cx.err_at(e, &format!("spec.expectations[{i}]"), m))?;
             expectations.push(exp);
         }
         let (mut pct, mut by_name) = (0usize, false);
         if let Some(s) = &spec.scheduler {
             if let Some(p) = &s.percentage_of_nodes_to_score {
                 if !(0..=100).contains(&p.value) {
-                    return Err(cx.err_at(p, "spec.scheduler.percentageOfNodesToScore", format!("must be between 0 and 100, got {}", p.value)).into());
+                    return Err(cx
+                        .err_at(
+                            p,
+                            "spec.scheduler.percentageOfNodesToScore",
+                            format!("must be between 0 and 100, got {}", p.value),
+                        )
+                        .into());
                 }
                 pct = p.value as usize;
             }
@@ -344,7 +394,15 @@ impl Scenario {
                 by_name = match t.value.as_str() {
                     "random" => false,
                     "name" => true,
-                    other => return Err(cx.err_at(t, "spec.scheduler.tieBreak", format!("unknown tie break {other:?} (random, name)")).into()),
+                    other => {
+                        return Err(cx
+                            .err_at(
+                                t,
+                                "spec.scheduler.tieBreak",
+                                format!("unknown tie break {other:?} (random, name)"),
+                            )
+                            .into());
+                    }
                 };
             }
         }
@@ -369,27 +427,45 @@ impl Scenario {
 fn check_behaviour(l: &Loaded) -> Result<(), InputError> {
     let (anns, field) = match &l.object {
         Object::Pod(p) => (&p.meta.annotations, "metadata.annotations"),
-        Object::ReplicaSet(r) => (&r.template.annotations, "spec.template.metadata.annotations"),
-        Object::Deployment(d) => (&d.template.annotations, "spec.template.metadata.annotations"),
+        Object::ReplicaSet(r) => (
+            &r.template.annotations,
+            "spec.template.metadata.annotations",
+        ),
+        Object::Deployment(d) => (
+            &d.template.annotations,
+            "spec.template.metadata.annotations",
+        ),
         _ => return Ok(()),
     };
-    Behaviour::from_annotations(anns).map(|_| ()).map_err(|e| l.source.error(&format!("{field}.{}", e.key), e.message))
+    Behaviour::from_annotations(anns)
+        .map(|_| ())
+        .map_err(|e| l.source.error(&format!("{field}.{}", e.key), e.message))
 }
 
 impl Ctx<'_> {
-    fn quantities(&self, m: &BTreeMap<String, Spanned<WireQuantity>>, field: &str) -> Result<Resources, InputError> {
+    fn quantities(
+        &self,
+        m: &BTreeMap<String, Spanned<WireQuantity>>,
+        field: &str,
+    ) -> Result<Resources, InputError> {
         let mut r = Resources::default();
         for (k, v) in m {
-            r.set_str(k, &v.value.0).map_err(|e| self.err_at(v, &format!("{field}.{k}"), e.to_string()))?;
+            r.set_str(k, &v.value.0)
+                .map_err(|e| self.err_at(v, &format!("{field}.{k}"), e.to_string()))?;
         }
         Ok(r)
     }
 
     fn node_pool(&self, pool: &NodePool, i: usize) -> Result<Vec<Loaded>, InputError> {
         let f = format!("spec.cluster.nodePools[{i}]");
-        crate::api::convert::validate_name(&pool.name.value).map_err(|m| self.err_at(&pool.name, &format!("{f}.name"), m))?;
+        crate::api::convert::validate_name(&pool.name.value)
+            .map_err(|m| self.err_at(&pool.name, &format!("{f}.name"), m))?;
         if pool.count.value < 0 || pool.count.value > 100_000 {
-            return Err(self.err_at(&pool.count, &format!("{f}.count"), format!("must be between 0 and 100000, got {}", pool.count.value)));
+            return Err(self.err_at(
+                &pool.count,
+                &format!("{f}.count"),
+                format!("must be between 0 and 100000, got {}", pool.count.value),
+            ));
         }
         let mut capacity = self.quantities(&pool.capacity, &format!("{f}.capacity"))?;
         if capacity.pods == 0 {
@@ -407,8 +483,14 @@ impl Ctx<'_> {
         };
         let mut taints = Vec::new();
         for (j, t) in pool.taints.iter().enumerate() {
-            let effect = t.effect.value.parse::<TaintEffect>().map_err(|e| self.err_at(&t.effect, &format!("{f}.taints[{j}].effect"), e.to_string()))?;
-            taints.push(Taint { key: t.key.clone(), value: t.value.clone(), effect });
+            let effect = t.effect.value.parse::<TaintEffect>().map_err(|e| {
+                self.err_at(&t.effect, &format!("{f}.taints[{j}].effect"), e.to_string())
+            })?;
+            taints.push(Taint {
+                key: t.key.clone(),
+                value: t.value.clone(),
+                effect,
+            });
         }
         let text: Arc<str> = Arc::from(self.text);
         let mut out = Vec::new();
@@ -421,18 +503,34 @@ impl Ctx<'_> {
                 labels.insert("topology.kubernetes.io/zone".into(), z.clone());
             }
             let node = Node {
-                meta: ObjectMeta { name, labels, ..ObjectMeta::default() },
+                meta: ObjectMeta {
+                    name,
+                    labels,
+                    ..ObjectMeta::default()
+                },
                 unschedulable: false,
                 taints: taints.clone(),
                 capacity: capacity.clone(),
                 allocatable: allocatable.clone(),
                 ready: ConditionStatus::True,
                 ready_transition: SimTime::ZERO,
-                images: pool.images.iter().map(|i| crate::api::objects::NodeImage { names: vec![i.clone()], size_bytes: 0 }).collect(),
+                images: pool
+                    .images
+                    .iter()
+                    .map(|i| crate::api::objects::NodeImage {
+                        names: vec![i.clone()],
+                        size_bytes: 0,
+                    })
+                    .collect(),
             };
             out.push(Loaded {
                 object: Object::Node(Box::new(node)),
-                source: SourceDoc { file: Arc::from(self.file), text: text.clone(), first_line: pool.name.referenced.line() as usize, item: None },
+                source: SourceDoc {
+                    file: Arc::from(self.file),
+                    text: text.clone(),
+                    first_line: pool.name.referenced.line() as usize,
+                    item: None,
+                },
             });
         }
         Ok(out)
@@ -443,7 +541,13 @@ impl Ctx<'_> {
             (Some(p), None) => {
                 let path = self.base.join(&p.value);
                 if !path.exists() {
-                    return Err(self.err_at(p, &format!("{field}.path"), format!("no such file or directory: {}", path.display())).into());
+                    return Err(self
+                        .err_at(
+                            p,
+                            &format!("{field}.path"),
+                            format!("no such file or directory: {}", path.display()),
+                        )
+                        .into());
                 }
                 manifest::load_paths(&[path], true)
             }
@@ -457,42 +561,109 @@ impl Ctx<'_> {
                 let first = if indicator { line + 1 } else { line };
                 Ok(manifest::load_str(&inline.value, self.file, first)?)
             }
-            (Some(p), Some(_)) => Err(self.err_at(p, field, "give either path or inline, not both").into()),
-            (None, None) => Err(InputError::at(self.file, 1, 1, field, "a manifest needs path or inline").with_source(self.text).into()),
+            (Some(p), Some(_)) => Err(self
+                .err_at(p, field, "give either path or inline, not both")
+                .into()),
+            (None, None) => {
+                Err(
+                    InputError::at(self.file, 1, 1, field, "a manifest needs path or inline")
+                        .with_source(self.text)
+                        .into(),
+                )
+            }
         }
     }
 
-    fn target(&self, s: &Spanned<String>, field: &str, ns: &str, known: &BTreeSet<(Kind, String, String)>, kinds: &[Kind]) -> Result<(Kind, String, String), InputError> {
+    fn target(
+        &self,
+        s: &Spanned<String>,
+        field: &str,
+        ns: &str,
+        known: &BTreeSet<(Kind, String, String)>,
+        kinds: &[Kind],
+    ) -> Result<(Kind, String, String), InputError> {
         let Some((k, name)) = s.value.split_once('/') else {
-            return Err(self.err_at(s, field, format!("expected KIND/NAME (e.g. rc/nginx), got {:?}", s.value)));
+            return Err(self.err_at(
+                s,
+                field,
+                format!("expected KIND/NAME (e.g. rc/nginx), got {:?}", s.value),
+            ));
         };
-        let kind = Kind::from_kubectl(k).filter(|k| kinds.contains(k)).ok_or_else(|| {
-            let allowed: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-            self.err_at(s, field, format!("unsupported kind {k:?} here (one of {})", allowed.join(", ")))
-        })?;
-        let ns = if kind.namespaced() { ns.to_string() } else { String::new() };
+        let kind = Kind::from_kubectl(k)
+            .filter(|k| kinds.contains(k))
+            .ok_or_else(|| {
+                let allowed: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+                self.err_at(
+                    s,
+                    field,
+                    format!(
+                        "unsupported kind {k:?} here (one of {})",
+                        allowed.join(", ")
+                    ),
+                )
+            })?;
+        let ns = if kind.namespaced() {
+            ns.to_string()
+        } else {
+            String::new()
+        };
         if !known.contains(&(kind, ns.clone(), name.to_string())) {
-            let where_ = if kind.namespaced() { format!(" in namespace {ns:?}") } else { String::new() };
-            return Err(self.err_at(s, field, format!("{kind} {name:?} does not exist{where_} at this point of the timeline")));
+            let where_ = if kind.namespaced() {
+                format!(" in namespace {ns:?}")
+            } else {
+                String::new()
+            };
+            return Err(self.err_at(
+                s,
+                field,
+                format!("{kind} {name:?} does not exist{where_} at this point of the timeline"),
+            ));
         }
         Ok((kind, ns, name.to_string()))
     }
 
-    fn node_target(&self, s: &Spanned<String>, field: &str, known: &BTreeSet<(Kind, String, String)>) -> Result<String, InputError> {
-        let name = s.value.strip_prefix("node/").unwrap_or(&s.value).to_string();
+    fn node_target(
+        &self,
+        s: &Spanned<String>,
+        field: &str,
+        known: &BTreeSet<(Kind, String, String)>,
+    ) -> Result<String, InputError> {
+        let name = s
+            .value
+            .strip_prefix("node/")
+            .unwrap_or(&s.value)
+            .to_string();
         if !known.contains(&(Kind::Node, String::new(), name.clone())) {
-            return Err(self.err_at(s, field, format!("node {name:?} does not exist at this point of the timeline")));
+            return Err(self.err_at(
+                s,
+                field,
+                format!("node {name:?} does not exist at this point of the timeline"),
+            ));
         }
         Ok(name)
     }
 
-    fn action(&self, a: &ActionSpec, i: usize, known: &mut BTreeSet<(Kind, String, String)>) -> Result<TimedAction, Error> {
+    fn action(
+        &self,
+        a: &ActionSpec,
+        i: usize,
+        known: &mut BTreeSet<(Kind, String, String)>,
+    ) -> Result<TimedAction, Error> {
         let f = format!("spec.timeline[{i}]");
         let ns = a.namespace.clone().unwrap_or_else(|| "default".into());
-        let set = [a.apply.is_some(), a.delete.is_some(), a.scale.is_some(), a.crash_node.is_some(), a.restart_node.is_some(), a.delete_node.is_some(), a.cordon.is_some(), a.uncordon.is_some()]
-            .iter()
-            .filter(|b| **b)
-            .count();
+        let set = [
+            a.apply.is_some(),
+            a.delete.is_some(),
+            a.scale.is_some(),
+            a.crash_node.is_some(),
+            a.restart_node.is_some(),
+            a.delete_node.is_some(),
+            a.cordon.is_some(),
+            a.uncordon.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
         if set != 1 {
             return Err(self.err_at(&a.at, &f, "each timeline entry needs exactly one action (apply, delete, scale, crashNode, restartNode, deleteNode, cordon, uncordon)").into());
         }
@@ -503,43 +674,117 @@ impl Ctx<'_> {
                 let m = l.object.meta();
                 known.insert((l.object.kind(), m.namespace.clone(), m.name.clone()));
             }
-            let names: Vec<String> = r.objects.iter().map(|l| format!("{}/{}", l.object.kind().as_str().to_ascii_lowercase(), l.object.meta().name)).collect();
-            (Action::Apply(r.objects), format!("apply {}", names.join(", ")))
+            let names: Vec<String> = r
+                .objects
+                .iter()
+                .map(|l| {
+                    format!(
+                        "{}/{}",
+                        l.object.kind().as_str().to_ascii_lowercase(),
+                        l.object.meta().name
+                    )
+                })
+                .collect();
+            (
+                Action::Apply(r.objects),
+                format!("apply {}", names.join(", ")),
+            )
         } else if let Some(d) = &a.delete {
-            let kinds = [Kind::Pod, Kind::ReplicationController, Kind::ReplicaSet, Kind::Deployment, Kind::Service, Kind::HorizontalPodAutoscaler, Kind::PodDisruptionBudget, Kind::Node];
+            let kinds = [
+                Kind::Pod,
+                Kind::ReplicationController,
+                Kind::ReplicaSet,
+                Kind::Deployment,
+                Kind::Service,
+                Kind::HorizontalPodAutoscaler,
+                Kind::PodDisruptionBudget,
+                Kind::Node,
+            ];
             let (kind, ns, name) = self.target(d, &format!("{f}.delete"), &ns, known, &kinds)?;
             known.remove(&(kind, ns.clone(), name.clone()));
             let desc = format!("delete {}/{name}", kind.as_str().to_ascii_lowercase());
             if kind == Kind::Node {
                 (Action::DeleteNode(name), desc)
             } else {
-                (Action::Delete { kind, namespace: ns, name }, desc)
+                (
+                    Action::Delete {
+                        kind,
+                        namespace: ns,
+                        name,
+                    },
+                    desc,
+                )
             }
         } else if let Some(s) = &a.scale {
-            let kinds = [Kind::ReplicationController, Kind::ReplicaSet, Kind::Deployment];
-            let (kind, ns, name) = self.target(&s.target, &format!("{f}.scale.target"), &ns, known, &kinds)?;
+            let kinds = [
+                Kind::ReplicationController,
+                Kind::ReplicaSet,
+                Kind::Deployment,
+            ];
+            let (kind, ns, name) =
+                self.target(&s.target, &format!("{f}.scale.target"), &ns, known, &kinds)?;
             if s.replicas.value < 0 || s.replicas.value > i32::MAX as i64 {
-                return Err(self.err_at(&s.replicas, &format!("{f}.scale.replicas"), format!("must be greater than or equal to 0, got {}", s.replicas.value)).into());
+                return Err(self
+                    .err_at(
+                        &s.replicas,
+                        &format!("{f}.scale.replicas"),
+                        format!(
+                            "must be greater than or equal to 0, got {}",
+                            s.replicas.value
+                        ),
+                    )
+                    .into());
             }
-            let desc = format!("scale {}/{name} --replicas={}", kind.as_str().to_ascii_lowercase(), s.replicas.value);
-            (Action::Scale { kind, namespace: ns, name, replicas: s.replicas.value as i32 }, desc)
+            let desc = format!(
+                "scale {}/{name} --replicas={}",
+                kind.as_str().to_ascii_lowercase(),
+                s.replicas.value
+            );
+            (
+                Action::Scale {
+                    kind,
+                    namespace: ns,
+                    name,
+                    replicas: s.replicas.value as i32,
+                },
+                desc,
+            )
         } else {
-            let (which, s) = [("crashNode", &a.crash_node), ("restartNode", &a.restart_node), ("deleteNode", &a.delete_node), ("cordon", &a.cordon), ("uncordon", &a.uncordon)]
-                .into_iter()
-                .find_map(|(w, s)| s.as_ref().map(|s| (w, s)))
-                .ok_or_else(|| Error::Internal("no action".into()))?;
+            let (which, s) = [
+                ("crashNode", &a.crash_node),
+                ("restartNode", &a.restart_node),
+                ("deleteNode", &a.delete_node),
+                ("cordon", &a.cordon),
+                ("uncordon", &a.uncordon),
+            ]
+            .into_iter()
+            .find_map(|(w, s)| s.as_ref().map(|s| (w, s)))
+            .ok_or_else(|| Error::Internal("no action".into()))?;
             let node = self.node_target(s, &format!("{f}.{which}"), known)?;
             match which {
-                "crashNode" => (Action::CrashNode(node.clone()), format!("crash node {node}")),
-                "restartNode" => (Action::RestartNode(node.clone()), format!("restart node {node}")),
+                "crashNode" => (
+                    Action::CrashNode(node.clone()),
+                    format!("crash node {node}"),
+                ),
+                "restartNode" => (
+                    Action::RestartNode(node.clone()),
+                    format!("restart node {node}"),
+                ),
                 "deleteNode" => {
                     known.remove(&(Kind::Node, String::new(), node.clone()));
-                    (Action::DeleteNode(node.clone()), format!("delete node {node}"))
+                    (
+                        Action::DeleteNode(node.clone()),
+                        format!("delete node {node}"),
+                    )
                 }
                 "cordon" => (Action::Cordon(node.clone()), format!("cordon {node}")),
                 _ => (Action::Uncordon(node.clone()), format!("uncordon {node}")),
             }
         };
-        Ok(TimedAction { at, action, description })
+        Ok(TimedAction {
+            at,
+            action,
+            description,
+        })
     }
 }

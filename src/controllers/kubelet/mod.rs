@@ -105,7 +105,10 @@ fn admission_failure(ctx: &Ctx<'_>, pod: u32, p: &Pod) -> Option<(String, String
     let usage = ctx.store.node_usage(node_id);
     let alloc = &node.allocatable;
     if alloc.pods > 0 && usage.pods > alloc.pods {
-        return Some(("OutOfpods".into(), "Pod was rejected: Node didn't have enough resource: pods".into()));
+        return Some((
+            "OutOfpods".into(),
+            "Pod was rejected: Node didn't have enough resource: pods".into(),
+        ));
     }
     let check = |name: &str, req: i64, used_with_pod: i64, cap: i64| {
         (req > 0 && used_with_pod > cap).then(|| {
@@ -118,14 +121,26 @@ fn admission_failure(ctx: &Ctx<'_>, pod: u32, p: &Pod) -> Option<(String, String
             )
         })
     };
-    check("cpu", p.requests.cpu_milli, usage.requested.cpu_milli, alloc.cpu_milli)
-        .or_else(|| check("memory", p.requests.memory, usage.requested.memory, alloc.memory))
-        .or_else(|| {
-            p.requests
-                .extended
-                .iter()
-                .find_map(|(n, v)| check(n, *v, usage.requested.get(n), alloc.get(n)))
-        })
+    check(
+        "cpu",
+        p.requests.cpu_milli,
+        usage.requested.cpu_milli,
+        alloc.cpu_milli,
+    )
+    .or_else(|| {
+        check(
+            "memory",
+            p.requests.memory,
+            usage.requested.memory,
+            alloc.memory,
+        )
+    })
+    .or_else(|| {
+        p.requests
+            .extended
+            .iter()
+            .find_map(|(n, v)| check(n, *v, usage.requested.get(n), alloc.get(n)))
+    })
 }
 
 impl Controller for Kubelet {
@@ -136,7 +151,11 @@ impl Controller for Kubelet {
     fn on_change(&mut self, change: &Change, store: &crate::api::Store, queue: &mut WorkQueue) {
         if change.kind == Kind::Node && change.op == Op::Modified {
             // A node coming back: its kubelet resyncs every pod bound to it.
-            if store.nodes.get(change.id).is_some_and(|n| n.ready == crate::api::ConditionStatus::True) {
+            if store
+                .nodes
+                .get(change.id)
+                .is_some_and(|n| n.ready == crate::api::ConditionStatus::True)
+            {
                 for p in store.pods_on_node(change.id) {
                     queue.add(Key::new(Kind::Pod, p));
                 }
@@ -153,7 +172,11 @@ impl Controller for Kubelet {
                 }
             }
             _ => {
-                if store.pods.get(change.id).is_some_and(|p| !p.spec.node_name.is_empty()) {
+                if store
+                    .pods
+                    .get(change.id)
+                    .is_some_and(|p| !p.spec.node_name.is_empty())
+                {
                     queue.add(Key::new(Kind::Pod, change.id));
                 }
             }
@@ -191,7 +214,9 @@ impl Controller for Kubelet {
                 r.state = RunState::Done;
             }
         }
-        let Some(p) = ctx.store.pods.get(id) else { return Next::Done };
+        let Some(p) = ctx.store.pods.get(id) else {
+            return Next::Done;
+        };
         // Graceful deletion.
         if p.meta.deletion.is_some() {
             match self.runs.get(&id).map(|r| r.state) {
@@ -201,13 +226,26 @@ impl Controller for Kubelet {
                 }
                 Some(RunState::Terminating) => {}
                 Some(_) => {
-                    let grace = p.meta.deletion_grace_seconds.unwrap_or(p.spec.termination_grace_period_seconds);
+                    let grace = p
+                        .meta
+                        .deletion_grace_seconds
+                        .unwrap_or(p.spec.termination_grace_period_seconds);
                     let run = self.runs.get_mut(&id).expect("checked");
                     run.state = RunState::Terminating;
                     let attempt = run.attempt;
-                    self.backend.borrow_mut().stop(id, p, attempt, grace, now, &mut ctx.out.container_events);
+                    self.backend.borrow_mut().stop(
+                        id,
+                        p,
+                        attempt,
+                        grace,
+                        now,
+                        &mut ctx.out.container_events,
+                    );
                     let (ns, name) = (p.meta.namespace.clone(), p.meta.name.clone());
-                    ctx.store.record_event(now, Kind::Pod, &ns, &name, "Killing", || "Stopping container".to_string());
+                    ctx.store
+                        .record_event(now, Kind::Pod, &ns, &name, "Killing", || {
+                            "Stopping container".to_string()
+                        });
                 }
             }
             return Next::Done;
@@ -225,7 +263,8 @@ impl Controller for Kubelet {
                     p.status.reason = reason;
                     p.status.message = message;
                 });
-                ctx.store.record_event(now, Kind::Pod, &ns, &name, "OutOfResources", || msg);
+                ctx.store
+                    .record_event(now, Kind::Pod, &ns, &name, "OutOfResources", || msg);
                 return Next::Done;
             }
             self.runs.insert(
@@ -239,10 +278,18 @@ impl Controller for Kubelet {
                     incarnation: self.backend.borrow().node_incarnation(&node),
                 },
             );
-            self.backend.borrow_mut().start(id, p, &node, 0, now, &mut ctx.out.container_events);
+            self.backend
+                .borrow_mut()
+                .start(id, p, &node, 0, now, &mut ctx.out.container_events);
             ctx.store.update_pod(id, now, |p| {
                 p.status.start_time = Some(now);
-                set_containers(p, ContainerState::Waiting, false, "ContainerCreating", false);
+                set_containers(
+                    p,
+                    ContainerState::Waiting,
+                    false,
+                    "ContainerCreating",
+                    false,
+                );
             });
             return Next::Done;
         };
@@ -252,7 +299,14 @@ impl Controller for Kubelet {
                 r.attempt += 1;
                 r.state = RunState::Starting;
                 let attempt = r.attempt;
-                self.backend.borrow_mut().start(id, p, &node, attempt, now, &mut ctx.out.container_events);
+                self.backend.borrow_mut().start(
+                    id,
+                    p,
+                    &node,
+                    attempt,
+                    now,
+                    &mut ctx.out.container_events,
+                );
             }
             RunState::BackOff(at) => ctx.requeue_at(at, key),
             RunState::Running => {
@@ -277,11 +331,15 @@ impl Controller for Kubelet {
 
     fn on_container_event(&mut self, ev: &ContainerEvent, ctx: &mut Ctx<'_>) {
         let now = ctx.now;
-        let Some(run) = self.runs.get(&ev.pod).cloned() else { return };
+        let Some(run) = self.runs.get(&ev.pod).cloned() else {
+            return;
+        };
         if run.uid != ev.uid || run.attempt != ev.attempt {
             return;
         }
-        let Some(p) = ctx.store.pods.get(ev.pod) else { return };
+        let Some(p) = ctx.store.pods.get(ev.pod) else {
+            return;
+        };
         if !self.backend.borrow().node_alive(&p.spec.node_name) {
             return;
         }
@@ -292,15 +350,24 @@ impl Controller for Kubelet {
                 if run.state != RunState::Starting {
                     return;
                 }
-                let readiness = p.spec.containers.iter().filter_map(|c| c.readiness.as_ref()).max_by_key(|r| r.initial_delay_seconds);
+                let readiness = p
+                    .spec
+                    .containers
+                    .iter()
+                    .filter_map(|c| c.readiness.as_ref())
+                    .max_by_key(|r| r.initial_delay_seconds);
                 // Readiness: the probe runs at admission + k*period; the first one at least
                 // initialDelaySeconds after start succeeds; successThreshold in a row.
                 let ready_at = readiness.map(|r| {
                     let period = SimDuration::from_secs(r.period_seconds.max(1) as u64).as_nanos();
-                    let earliest = now + SimDuration::from_secs(r.initial_delay_seconds.max(0) as u64);
+                    let earliest =
+                        now + SimDuration::from_secs(r.initial_delay_seconds.max(0) as u64);
                     let since = earliest.since(run.admitted_at).as_nanos();
                     let k = since.div_ceil(period);
-                    SimTime(run.admitted_at.as_nanos() + (k + r.success_threshold.max(1) as u64 - 1) * period)
+                    SimTime(
+                        run.admitted_at.as_nanos()
+                            + (k + r.success_threshold.max(1) as u64 - 1) * period,
+                    )
                 });
                 let r = self.runs.get_mut(&ev.pod).expect("exists");
                 r.state = RunState::Running;
@@ -308,14 +375,25 @@ impl Controller for Kubelet {
                 let restarted = run.attempt > 0;
                 ctx.store.update_pod(ev.pod, now, |p| {
                     p.status.phase = PodPhase::Running;
-                    set_containers(p, ContainerState::Running(now), ready_at.is_none(), "", false);
+                    set_containers(
+                        p,
+                        ContainerState::Running(now),
+                        ready_at.is_none(),
+                        "",
+                        false,
+                    );
                     if ready_at.is_none() {
                         set_ready(p, true, now);
                     }
                 });
-                ctx.store.record_event(now, Kind::Pod, &ns, &name, "Started", || {
-                    if restarted { "Restarted container".into() } else { "Started container".into() }
-                });
+                ctx.store
+                    .record_event(now, Kind::Pod, &ns, &name, "Started", || {
+                        if restarted {
+                            "Restarted container".into()
+                        } else {
+                            "Started container".into()
+                        }
+                    });
                 if let Some(at) = ready_at {
                     ctx.requeue_at(at, key);
                 }
@@ -330,11 +408,17 @@ impl Controller for Kubelet {
                     RestartPolicy::Never => false,
                 };
                 if restart {
-                    let delay = self.backoff.next_restart_delay(&ev.uid.to_string(), now.as_secs() as i64);
+                    let delay = self
+                        .backoff
+                        .next_restart_delay(&ev.uid.to_string(), now.as_secs() as i64);
                     let at = now + SimDuration::from_secs(delay.max(0) as u64);
                     self.runs.get_mut(&ev.pod).expect("exists").state = RunState::BackOff(at);
                     ctx.store.update_pod(ev.pod, now, |p| {
-                        let reason = if delay > 0 { "CrashLoopBackOff" } else { "Completed" };
+                        let reason = if delay > 0 {
+                            "CrashLoopBackOff"
+                        } else {
+                            "Completed"
+                        };
                         set_containers(p, ContainerState::Waiting, false, reason, true);
                         set_ready(p, false, now);
                     });
@@ -345,7 +429,11 @@ impl Controller for Kubelet {
                 } else {
                     self.runs.get_mut(&ev.pod).expect("exists").state = RunState::Done;
                     ctx.store.update_pod(ev.pod, now, |p| {
-                        p.status.phase = if code == 0 { PodPhase::Succeeded } else { PodPhase::Failed };
+                        p.status.phase = if code == 0 {
+                            PodPhase::Succeeded
+                        } else {
+                            PodPhase::Failed
+                        };
                         let reason = if code == 0 { "Completed" } else { "Error" };
                         set_containers(p, ContainerState::Terminated(code), false, reason, false);
                         set_ready(p, false, now);
@@ -355,7 +443,10 @@ impl Controller for Kubelet {
             ContainerEventKind::Stopped(code) => {
                 self.runs.get_mut(&ev.pod).expect("exists").state = RunState::Done;
                 if code == 137 {
-                    ctx.store.record_event(now, Kind::Pod, &ns, &name, "Killing", || "Container did not stop within the grace period: killed".into());
+                    ctx.store
+                        .record_event(now, Kind::Pod, &ns, &name, "Killing", || {
+                            "Container did not stop within the grace period: killed".into()
+                        });
                 }
                 ctx.store.remove_pod(ev.pod, now);
                 self.runs.remove(&ev.pod);

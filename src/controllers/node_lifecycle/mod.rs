@@ -74,14 +74,28 @@ impl NodeLifecycle {
         }
     }
 
-    fn set_taint(store: &mut Store, now: SimTime, node: u32, key: &str, effect: TaintEffect, present: bool) {
-        let has = store.nodes.get(node).is_some_and(|n| n.taints.iter().any(|t| t.key == key && t.effect == effect));
+    fn set_taint(
+        store: &mut Store,
+        now: SimTime,
+        node: u32,
+        key: &str,
+        effect: TaintEffect,
+        present: bool,
+    ) {
+        let has = store
+            .nodes
+            .get(node)
+            .is_some_and(|n| n.taints.iter().any(|t| t.key == key && t.effect == effect));
         if has == present {
             return;
         }
         store.update_node(node, now, |n| {
             if present {
-                n.taints.push(Taint { key: key.to_string(), value: String::new(), effect });
+                n.taints.push(Taint {
+                    key: key.to_string(),
+                    value: String::new(),
+                    effect,
+                });
             } else {
                 n.taints.retain(|t| !(t.key == key && t.effect == effect));
             }
@@ -92,7 +106,8 @@ impl NodeLifecycle {
     fn monitor(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now;
         let grace = SimDuration::from_secs(self.config.node_monitor_grace_period_seconds as u64);
-        let mut candidates: BTreeSet<String> = self.backend.borrow().down_nodes().into_iter().collect();
+        let mut candidates: BTreeSet<String> =
+            self.backend.borrow().down_nodes().into_iter().collect();
         candidates.extend(self.not_ready.iter().cloned());
         for name in candidates {
             let Some(id) = ctx.store.nodes.id_of("", &name) else {
@@ -115,7 +130,10 @@ impl NodeLifecycle {
                     for z in self.zones.values_mut() {
                         z.queue.retain(|n| *n != name);
                     }
-                    ctx.store.record_event(now, Kind::Node, "", &name, "NodeReady", || format!("Node {name} status is now: NodeReady"));
+                    ctx.store
+                        .record_event(now, Kind::Node, "", &name, "NodeReady", || {
+                            format!("Node {name} status is now: NodeReady")
+                        });
                 }
                 self.not_ready.remove(&name);
                 continue;
@@ -127,8 +145,18 @@ impl NodeLifecycle {
                     n.ready = ConditionStatus::Unknown;
                     n.ready_transition = now;
                 });
-                Self::set_taint(ctx.store, now, id, TAINT_NODE_UNREACHABLE, TaintEffect::NoSchedule, true);
-                ctx.store.record_event(now, Kind::Node, "", &name, "NodeNotReady", || format!("Node {name} status is now: NodeNotReady"));
+                Self::set_taint(
+                    ctx.store,
+                    now,
+                    id,
+                    TAINT_NODE_UNREACHABLE,
+                    TaintEffect::NoSchedule,
+                    true,
+                );
+                ctx.store
+                    .record_event(now, Kind::Node, "", &name, "NodeNotReady", || {
+                        format!("Node {name} status is now: NodeNotReady")
+                    });
                 // MarkPodsNotReady (pkg/controller/util/node/controller_utils.go).
                 let pods: Vec<u32> = ctx.store.pods_on_node(id).collect();
                 for p in pods {
@@ -142,8 +170,17 @@ impl NodeLifecycle {
                         }
                     });
                 }
-                let zone = ctx.store.nodes.get(id).map(|n| n.zone_key()).unwrap_or_default();
-                self.zones.entry(zone).or_default().queue.push_back(name.clone());
+                let zone = ctx
+                    .store
+                    .nodes
+                    .get(id)
+                    .map(|n| n.zone_key())
+                    .unwrap_or_default();
+                self.zones
+                    .entry(zone)
+                    .or_default()
+                    .queue
+                    .push_back(name.clone());
                 self.not_ready.insert(name.clone());
             } else if ready == ConditionStatus::True {
                 self.not_ready.remove(&name);
@@ -158,27 +195,42 @@ impl NodeLifecycle {
     fn taint_pass(&mut self, ctx: &mut Ctx<'_>) -> Option<SimTime> {
         let now = ctx.now;
         self.zone_states(ctx.store);
-        let all_full = !self.zones.is_empty() && self.zones.values().all(|z| z.state == Some(ZoneState::FullDisruption));
-        let sizes: BTreeMap<String, usize> = ctx.store.nodes.iter().fold(BTreeMap::new(), |mut m, (_, n)| {
-            *m.entry(n.zone_key()).or_default() += 1;
-            m
-        });
+        let all_full = !self.zones.is_empty()
+            && self
+                .zones
+                .values()
+                .all(|z| z.state == Some(ZoneState::FullDisruption));
+        let sizes: BTreeMap<String, usize> =
+            ctx.store
+                .nodes
+                .iter()
+                .fold(BTreeMap::new(), |mut m, (_, n)| {
+                    *m.entry(n.zone_key()).or_default() += 1;
+                    m
+                });
         let mut next = None;
         for (zname, z) in &mut self.zones {
             if z.queue.is_empty() || all_full {
                 continue;
             }
             let state = z.state.unwrap_or(ZoneState::Normal);
-            let rate = rules::eviction_rate(state, sizes.get(zname).copied().unwrap_or(0), &self.config);
+            let rate =
+                rules::eviction_rate(state, sizes.get(zname).copied().unwrap_or(0), &self.config);
             if rate <= 0.0 {
                 continue;
             }
             let interval = SimDuration::from_secs_f64(1.0 / rate);
             while z.next_allowed <= now {
-                let Some(name) = z.queue.pop_front() else { break };
-                let Some(id) = ctx.store.nodes.id_of("", &name) else { continue };
+                let Some(name) = z.queue.pop_front() else {
+                    break;
+                };
+                let Some(id) = ctx.store.nodes.id_of("", &name) else {
+                    continue;
+                };
                 let status = ctx.store.nodes.get(id).map(|n| n.ready).unwrap_or_default();
-                let Some(key) = rules::ready_condition_taint(status.as_str()) else { continue };
+                let Some(key) = rules::ready_condition_taint(status.as_str()) else {
+                    continue;
+                };
                 Self::set_taint(ctx.store, now, id, key, TaintEffect::NoExecute, true);
                 z.next_allowed = now + interval;
             }
@@ -211,7 +263,11 @@ impl Controller for NodeLifecycle {
         let degraded = !self.not_ready.is_empty() || !self.backend.borrow().down_nodes().is_empty();
         let mut next = taint_next;
         if degraded {
-            let p = if pass == now { now + self.period() } else { pass };
+            let p = if pass == now {
+                now + self.period()
+            } else {
+                pass
+            };
             next = Some(next.map_or(p, |n| n.min(p)));
         }
         if let Some(at) = next {

@@ -31,8 +31,12 @@ impl TaintEviction {
             self.pending.remove(&id);
             return;
         };
-        let Some(node_id) = ctx.store.pod_node(id) else { return };
-        let Some(node) = ctx.store.nodes.get(node_id) else { return };
+        let Some(node_id) = ctx.store.pod_node(id) else {
+            return;
+        };
+        let Some(node) = ctx.store.nodes.get(node_id) else {
+            return;
+        };
         if p.meta.deletion.is_some() || p.status.phase.is_terminal() {
             self.pending.remove(&id);
             return;
@@ -47,7 +51,14 @@ impl TaintEviction {
                 if at <= now {
                     self.pending.remove(&id);
                     let (ns, name) = (p.meta.namespace.clone(), p.meta.name.clone());
-                    ctx.store.record_event(now, Kind::Pod, &ns, &name, "TaintManagerEviction", || format!("Marking for deletion Pod {ns}/{name}"));
+                    ctx.store.record_event(
+                        now,
+                        Kind::Pod,
+                        &ns,
+                        &name,
+                        "TaintManagerEviction",
+                        || format!("Marking for deletion Pod {ns}/{name}"),
+                    );
                     ctx.store.delete_pod(id, now, None);
                 } else {
                     ctx.requeue_at(at, Key::new(Kind::Pod, id));
@@ -65,8 +76,13 @@ impl Controller for TaintEviction {
     fn on_change(&mut self, change: &Change, store: &Store, queue: &mut WorkQueue) {
         match (change.kind, change.op) {
             (Kind::Node, Op::Modified) => {
-                let tainted = store.nodes.get(change.id).is_some_and(|n| n.taints.iter().any(|t| t.effect == TaintEffect::NoExecute));
-                let had_pending = store.pods_on_node(change.id).any(|p| self.pending.contains_key(&p));
+                let tainted = store
+                    .nodes
+                    .get(change.id)
+                    .is_some_and(|n| n.taints.iter().any(|t| t.effect == TaintEffect::NoExecute));
+                let had_pending = store
+                    .pods_on_node(change.id)
+                    .any(|p| self.pending.contains_key(&p));
                 if tainted || had_pending {
                     self.dirty_nodes.push(change.id);
                     queue.add(Key::SINGLETON);
@@ -77,7 +93,9 @@ impl Controller for TaintEviction {
             }
             (Kind::Pod, _) => {
                 if let Some(n) = store.pod_node(change.id)
-                    && store.nodes.get(n).is_some_and(|n| n.taints.iter().any(|t| t.effect == TaintEffect::NoExecute))
+                    && store.nodes.get(n).is_some_and(|n| {
+                        n.taints.iter().any(|t| t.effect == TaintEffect::NoExecute)
+                    })
                     && !self.pending.contains_key(&change.id)
                 {
                     queue.add(Key::new(Kind::Pod, change.id));

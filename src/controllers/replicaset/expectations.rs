@@ -39,7 +39,8 @@ impl Expectations {
     }
     /// Fulfilled, or expired (`SatisfiedExpectations`).
     pub fn satisfied(&self, now: SimTime) -> bool {
-        (self.add <= 0 && self.deletions.is_empty()) || now.since(self.timestamp) > EXPECTATIONS_TIMEOUT
+        (self.add <= 0 && self.deletions.is_empty())
+            || now.since(self.timestamp) > EXPECTATIONS_TIMEOUT
     }
 }
 

@@ -10,8 +10,8 @@ pub mod ranking;
 pub mod slow_start;
 
 use super::{Controller, Ctx, Key, Next, WorkQueue};
-use crate::api::{Change, Kind, ObjectMeta, Op, OwnerRef, Pod, PodPhase, ReplicaSet, Store, Uid};
 use crate::api::objects::Object;
+use crate::api::{Change, Kind, ObjectMeta, Op, OwnerRef, Pod, PodPhase, ReplicaSet, Store, Uid};
 use crate::engine::{SimDuration, SimTime};
 use expectations::Expectations;
 use ranking::RankedPod;
@@ -95,7 +95,9 @@ impl Controller for ReplicaSetController {
                         if let Some(p) = store.pods.get(change.id) {
                             for kind in [Kind::ReplicaSet, Kind::ReplicationController] {
                                 for (id, rs) in store.rs_arena(kind).iter() {
-                                    if rs.meta.namespace == p.meta.namespace && rs.selector.matches(&p.meta.labels) {
+                                    if rs.meta.namespace == p.meta.namespace
+                                        && rs.selector.matches(&p.meta.labels)
+                                    {
                                         queue.add(Key::new(kind, id));
                                     }
                                 }
@@ -152,7 +154,12 @@ impl Controller for ReplicaSetController {
             ..Default::default()
         };
         for p in &pods {
-            if rs.template.labels.iter().all(|(k, v)| p.meta.labels.get(k) == Some(v)) {
+            if rs
+                .template
+                .labels
+                .iter()
+                .all(|(k, v)| p.meta.labels.get(k) == Some(v))
+            {
                 status.fully_labeled_replicas += 1;
             }
             if p.status.ready {
@@ -163,10 +170,14 @@ impl Controller for ReplicaSetController {
             }
         }
         if status != rs.status {
-            ctx.store.update_rs(key.kind, key.id, now, false, |r| r.status = status.clone());
+            ctx.store
+                .update_rs(key.kind, key.id, now, false, |r| r.status = status.clone());
         }
         // Resync to notice pods crossing minReadySeconds (upstream AddAfter).
-        if rs.min_ready_seconds > 0 && status.ready_replicas == rs.replicas && status.available_replicas != rs.replicas {
+        if rs.min_ready_seconds > 0
+            && status.ready_replicas == rs.replicas
+            && status.available_replicas != rs.replicas
+        {
             return Next::RequeueAfter(SimDuration::from_secs(rs.min_ready_seconds as u64));
         }
         Next::Done
@@ -201,7 +212,8 @@ impl ReplicaSetController {
                 uid: rs.meta.uid,
                 controller: true,
             };
-            ctx.store.update_pod(id, ctx.now, |p| p.meta.owners.push(owner));
+            ctx.store
+                .update_pod(id, ctx.now, |p| p.meta.owners.push(owner));
         }
     }
 
@@ -210,10 +222,15 @@ impl ReplicaSetController {
         let diff = active.len() as i64 - rs.replicas as i64;
         if diff < 0 {
             let count = ((-diff) as usize).min(slow_start::BURST_REPLICAS);
-            self.expectations.entry(rs.meta.uid).or_default().expect_creations(count as i64, now);
-            let outcome = slow_start::slow_start_batch_with_sizes(count, slow_start::SLOW_START_INITIAL_BATCH_SIZE, |_| {
-                create_pod(rs, key.kind, ctx)
-            });
+            self.expectations
+                .entry(rs.meta.uid)
+                .or_default()
+                .expect_creations(count as i64, now);
+            let outcome = slow_start::slow_start_batch_with_sizes(
+                count,
+                slow_start::SLOW_START_INITIAL_BATCH_SIZE,
+                |_| create_pod(rs, key.kind, ctx),
+            );
             // Creations that were never issued will never be observed.
             let skipped = count - outcome.total_calls();
             let failed = outcome.total_calls() - outcome.successes;
@@ -230,11 +247,23 @@ impl ReplicaSetController {
                 .filter_map(|&id| ctx.store.pods.get(id))
                 .map(|p| format!("{}/{}", p.meta.namespace, p.meta.name))
                 .collect();
-            self.expectations.entry(rs.meta.uid).or_default().expect_deletions(keys, now);
+            self.expectations
+                .entry(rs.meta.uid)
+                .or_default()
+                .expect_deletions(keys, now);
             for id in victims {
-                let Some(name) = ctx.store.pods.get(id).map(|p| p.meta.name.clone()) else { continue };
+                let Some(name) = ctx.store.pods.get(id).map(|p| p.meta.name.clone()) else {
+                    continue;
+                };
                 ctx.store.delete_pod(id, now, None);
-                ctx.store.record_event(now, key.kind, &rs.meta.namespace, &rs.meta.name, "SuccessfulDelete", || format!("Deleted pod: {name}"));
+                ctx.store.record_event(
+                    now,
+                    key.kind,
+                    &rs.meta.namespace,
+                    &rs.meta.name,
+                    "SuccessfulDelete",
+                    || format!("Deleted pod: {name}"),
+                );
             }
         }
     }
@@ -260,13 +289,32 @@ fn create_pod(rs: &ReplicaSet, kind: Kind, ctx: &mut Ctx<'_>) -> Result<(), Stri
     let pod = Pod::new(meta, rs.template.spec.clone());
     match ctx.store.create(Object::Pod(Box::new(pod)), ctx.now) {
         Ok((_, id)) => {
-            let name = ctx.store.pods.get(id).map(|p| p.meta.name.clone()).unwrap_or_default();
-            ctx.store.record_event(ctx.now, kind, &rs.meta.namespace, &rs.meta.name, "SuccessfulCreate", || format!("Created pod: {name}"));
+            let name = ctx
+                .store
+                .pods
+                .get(id)
+                .map(|p| p.meta.name.clone())
+                .unwrap_or_default();
+            ctx.store.record_event(
+                ctx.now,
+                kind,
+                &rs.meta.namespace,
+                &rs.meta.name,
+                "SuccessfulCreate",
+                || format!("Created pod: {name}"),
+            );
             Ok(())
         }
         Err(e) => {
             let msg = e.to_string();
-            ctx.store.record_event(ctx.now, kind, &rs.meta.namespace, &rs.meta.name, "FailedCreate", || format!("Error creating: {msg}"));
+            ctx.store.record_event(
+                ctx.now,
+                kind,
+                &rs.meta.namespace,
+                &rs.meta.name,
+                "FailedCreate",
+                || format!("Error creating: {msg}"),
+            );
             Err(msg)
         }
     }
@@ -298,15 +346,29 @@ pub fn pods_to_delete(store: &Store, active: &[u32], count: usize, now: SimTime)
             phase: p.status.phase.as_str().to_string(),
             ready: p.status.ready,
             ready_last_transition_time: p.status.ready_transition.map(secs),
-            max_container_restarts: p.status.containers.iter().map(|c| c.restart_count).max().unwrap_or(0),
+            max_container_restarts: p
+                .status
+                .containers
+                .iter()
+                .map(|c| c.restart_count)
+                .max()
+                .unwrap_or(0),
             max_sidecar_restarts: 0,
             creation_timestamp: Some(secs(p.meta.creation)),
             deletion_cost: ranking::deletion_cost_from_annotations(&p.meta.annotations),
-            rank: if p.spec.node_name.is_empty() { 0 } else { on_node.get(p.spec.node_name.as_str()).copied().unwrap_or(0) },
+            rank: if p.spec.node_name.is_empty() {
+                0
+            } else {
+                on_node.get(p.spec.node_name.as_str()).copied().unwrap_or(0)
+            },
         })
         .collect();
     ranking::sort_for_deletion(&mut ranked, secs(now), true);
-    ranked.into_iter().take(count).filter_map(|r| r.name.parse().ok()).collect()
+    ranked
+        .into_iter()
+        .take(count)
+        .filter_map(|r| r.name.parse().ok())
+        .collect()
 }
 
 /// Whether a phase is Pending (helper for callers).

@@ -15,16 +15,18 @@ pub mod plugins;
 pub mod queue;
 
 use super::{Controller, Ctx, Key, Next, WorkQueue};
+use crate::api::affinity::required_node_affinity_matches;
 use crate::api::objects::Object;
 use crate::api::store::non_zero_requests;
 use crate::api::taint::{Taint, TaintEffect};
+use crate::api::{Change, Kind, Node, Op, Pod, Store};
+use crate::engine::SimDuration;
+use crate::engine::rng::below;
 use feasible::num_feasible_nodes_to_find;
 use plugins::noderesources::least_allocated_score;
-use plugins::taint_toleration::{ERR_REASON_UNTOLERATED_TAINT, find_untolerated_do_not_schedule_taint};
-use crate::api::{Change, Kind, Node, Op, Pod, Store};
-use crate::api::affinity::required_node_affinity_matches;
-use crate::engine::rng::below;
-use crate::engine::SimDuration;
+use plugins::taint_toleration::{
+    ERR_REASON_UNTOLERATED_TAINT, find_untolerated_do_not_schedule_taint,
+};
 use queue::SchedulingQueue;
 use std::collections::BTreeMap;
 
@@ -88,7 +90,7 @@ impl Scheduler {
     }
 
     fn serves(&self, p: &Pod) -> bool {
-        self.config.scheduler_names.iter().any(|n| *n == p.spec.scheduler_name)
+        self.config.scheduler_names.contains(&p.spec.scheduler_name)
     }
 
     /// Rebuilds the node order: zones in order of first appearance, nodes taken one per
@@ -122,12 +124,16 @@ impl Scheduler {
     /// Schedules one pod; returns whether it was bound.
     fn schedule_one(&mut self, pod_id: u32, ctx: &mut Ctx<'_>) -> bool {
         let now = ctx.now;
-        let Some(pod) = ctx.store.pods.get(pod_id) else { return false };
+        let Some(pod) = ctx.store.pods.get(pod_id) else {
+            return false;
+        };
         if !pod.spec.node_name.is_empty() || pod.meta.deletion.is_some() {
             return false;
         }
         let n = self.order.len();
-        let to_find = num_feasible_nodes_to_find(self.config.percentage_of_nodes_to_score as i64, n as i64) as usize;
+        let to_find =
+            num_feasible_nodes_to_find(self.config.percentage_of_nodes_to_score as i64, n as i64)
+                as usize;
         let (nz_cpu, nz_mem) = non_zero_requests(&pod.spec);
         let mut failures: BTreeMap<String, usize> = BTreeMap::new();
         let mut feasible: Vec<(u32, i64)> = Vec::with_capacity(to_find.min(n));
@@ -138,12 +144,18 @@ impl Scheduler {
             }
             processed += 1;
             let node_id = self.order[(self.next_start + k) % n];
-            let Some(node) = ctx.store.nodes.get(node_id) else { continue };
+            let Some(node) = ctx.store.nodes.get(node_id) else {
+                continue;
+            };
             match filter(pod, node, ctx.store, node_id) {
                 Ok(()) => {
                     let u = ctx.store.node_usage(node_id);
-                    let cpu = least_allocated_score(u.non_zero_cpu_milli + nz_cpu, node.allocatable.cpu_milli);
-                    let mem = least_allocated_score(u.non_zero_memory + nz_mem, node.allocatable.memory);
+                    let cpu = least_allocated_score(
+                        u.non_zero_cpu_milli + nz_cpu,
+                        node.allocatable.cpu_milli,
+                    );
+                    let mem =
+                        least_allocated_score(u.non_zero_memory + nz_mem, node.allocatable.memory);
                     feasible.push((node_id, (cpu + mem) / 2));
                 }
                 Err(reasons) => {
@@ -161,19 +173,29 @@ impl Scheduler {
         if feasible.is_empty() {
             self.stats.failed_attempts += 1;
             let msg = fit_error_message(n, &failures);
-            ctx.store.update_pod(pod_id, now, |p| p.status.unschedulable = true);
-            ctx.store.record_event(now, Kind::Pod, &ns, &name, "FailedScheduling", || msg);
+            ctx.store
+                .update_pod(pod_id, now, |p| p.status.unschedulable = true);
+            ctx.store
+                .record_event(now, Kind::Pod, &ns, &name, "FailedScheduling", || msg);
             return false;
         }
         let chosen = self.select_host(&feasible, ctx);
-        let node_name = ctx.store.nodes.get(chosen).map(|n| n.meta.name.clone()).unwrap_or_default();
+        let node_name = ctx
+            .store
+            .nodes
+            .get(chosen)
+            .map(|n| n.meta.name.clone())
+            .unwrap_or_default();
         ctx.store.update_pod(pod_id, now, |p| {
             p.spec.node_name = node_name.clone();
             p.status.scheduled_at = Some(now);
             p.status.unschedulable = false;
         });
         self.stats.scheduled += 1;
-        ctx.store.record_event(now, Kind::Pod, &ns, &name, "Scheduled", || format!("Successfully assigned {ns}/{name} to {node_name}"));
+        ctx.store
+            .record_event(now, Kind::Pod, &ns, &name, "Scheduled", || {
+                format!("Successfully assigned {ns}/{name} to {node_name}")
+            });
         true
     }
 
@@ -213,17 +235,30 @@ fn filter(pod: &Pod, node: &Node, store: &Store, node_id: u32) -> Result<(), Vec
             value: String::new(),
             effect: TaintEffect::NoSchedule,
         };
-        if !pod.spec.tolerations.iter().any(|tol| tol.tolerates(&t, false)) {
+        if !pod
+            .spec
+            .tolerations
+            .iter()
+            .any(|tol| tol.tolerates(&t, false))
+        {
             return Err(vec!["node(s) were unschedulable".into()]);
         }
     }
     // TaintToleration (plugins/tainttoleration): NoSchedule and NoExecute taints.
-    if find_untolerated_do_not_schedule_taint(&node.taints, &pod.spec.tolerations, false).is_some() {
+    if find_untolerated_do_not_schedule_taint(&node.taints, &pod.spec.tolerations, false).is_some()
+    {
         return Err(vec![ERR_REASON_UNTOLERATED_TAINT.into()]);
     }
     // NodeAffinity (plugins/nodeaffinity): nodeSelector and required terms.
-    if !required_node_affinity_matches(&pod.spec.node_selector, pod.spec.node_affinity.as_ref(), &node.meta.labels, &node.meta.name) {
-        return Err(vec!["node(s) didn't match Pod's node affinity/selector".into()]);
+    if !required_node_affinity_matches(
+        &pod.spec.node_selector,
+        pod.spec.node_affinity.as_ref(),
+        &node.meta.labels,
+        &node.meta.name,
+    ) {
+        return Err(vec![
+            "node(s) didn't match Pod's node affinity/selector".into(),
+        ]);
     }
     // NodeResourcesFit (plugins/noderesources/fit.go fitsRequest).
     let u = store.node_usage(node_id);
@@ -239,7 +274,9 @@ fn filter(pod: &Pod, node: &Node, store: &Store, node_id: u32) -> Result<(), Vec
     if r.memory > 0 && r.memory > a.memory - u.requested.memory {
         reasons.push("Insufficient memory".into());
     }
-    if r.ephemeral_storage > 0 && r.ephemeral_storage > a.ephemeral_storage - u.requested.ephemeral_storage {
+    if r.ephemeral_storage > 0
+        && r.ephemeral_storage > a.ephemeral_storage - u.requested.ephemeral_storage
+    {
         reasons.push("Insufficient ephemeral-storage".into());
     }
     for (name, v) in &r.extended {
@@ -247,7 +284,11 @@ fn filter(pod: &Pod, node: &Node, store: &Store, node_id: u32) -> Result<(), Vec
             reasons.push(format!("Insufficient {name}"));
         }
     }
-    if reasons.is_empty() { Ok(()) } else { Err(reasons) }
+    if reasons.is_empty() {
+        Ok(())
+    } else {
+        Err(reasons)
+    }
 }
 
 /// Upstream's FitError message: `0/5 nodes are available: 2 Insufficient cpu, 3
@@ -286,9 +327,14 @@ impl Controller for Scheduler {
                 }
             }
             (Kind::Pod, _) => {
-                let Some(p) = store.pods.get(change.id) else { return };
+                let Some(p) = store.pods.get(change.id) else {
+                    return;
+                };
                 if p.spec.node_name.is_empty() {
-                    if p.meta.deletion.is_none() && self.serves(p) && self.queue.add_if_new(change.id, p) {
+                    if p.meta.deletion.is_none()
+                        && self.serves(p)
+                        && self.queue.add_if_new(change.id, p)
+                    {
                         queue.add(Key::SINGLETON);
                     }
                 } else if p.status.phase.is_terminal() && self.queue.has_unschedulable() {
@@ -340,6 +386,9 @@ mod tests {
         let mut f = BTreeMap::new();
         f.insert("Insufficient cpu".to_string(), 2);
         f.insert("node(s) had untolerated taint(s)".to_string(), 3);
-        assert_eq!(fit_error_message(5, &f), "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint(s).");
+        assert_eq!(
+            fit_error_message(5, &f),
+            "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint(s)."
+        );
     }
 }

@@ -42,7 +42,14 @@ impl SchedulingQueue {
         }
         self.arrivals += 1;
         let key = (Reverse(p.spec.priority), self.arrivals);
-        self.infos.insert(id, Info { key, attempts: 0, failed_at: SimTime::ZERO });
+        self.infos.insert(
+            id,
+            Info {
+                key,
+                attempts: 0,
+                failed_at: SimTime::ZERO,
+            },
+        );
         self.active.insert((key, id));
         true
     }
@@ -131,7 +138,11 @@ impl SchedulingQueue {
     /// timeout.
     pub fn next_wake(&self, _now: SimTime) -> Option<SimTime> {
         let b = self.backoff.first().map(|&(t, _)| t);
-        let u = self.unschedulable.values().min().map(|t| *t + MAX_IN_UNSCHEDULABLE);
+        let u = self
+            .unschedulable
+            .values()
+            .min()
+            .map(|t| *t + MAX_IN_UNSCHEDULABLE);
         match (b, u) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -150,8 +161,17 @@ mod tests {
 
     #[test]
     fn backoff_doubles_to_cap() {
-        assert_eq!(SchedulingQueue::backoff_duration(1), SimDuration::from_secs(1));
-        assert_eq!(SchedulingQueue::backoff_duration(3), SimDuration::from_secs(4));
-        assert_eq!(SchedulingQueue::backoff_duration(9), SimDuration::from_secs(10));
+        assert_eq!(
+            SchedulingQueue::backoff_duration(1),
+            SimDuration::from_secs(1)
+        );
+        assert_eq!(
+            SchedulingQueue::backoff_duration(3),
+            SimDuration::from_secs(4)
+        );
+        assert_eq!(
+            SchedulingQueue::backoff_duration(9),
+            SimDuration::from_secs(10)
+        );
     }
 }

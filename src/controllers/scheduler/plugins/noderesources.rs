@@ -86,8 +86,14 @@ pub fn least_allocated_score(requested: i64, capacity: i64) -> i64 {
     if capacity == 0 || requested > capacity {
         return 0;
     }
-    // i128: (capacity - requested) * 100 can exceed i64 for huge byte counts.
-    (i128::from(capacity - requested) * i128::from(MAX_NODE_SCORE) / i128::from(capacity)) as i64
+    // i64 on the hot path; i128 only when (capacity - requested) * 100 would overflow.
+    match (capacity - requested).checked_mul(MAX_NODE_SCORE) {
+        Some(v) => v / capacity,
+        None => {
+            (i128::from(capacity - requested) * i128::from(MAX_NODE_SCORE) / i128::from(capacity))
+                as i64
+        }
+    }
 }
 
 /// Per-resource MostAllocated score: `min(requested, capacity) * 100 / capacity`, 0 when
@@ -97,7 +103,10 @@ pub fn most_allocated_score(requested: i64, capacity: i64) -> i64 {
         return 0;
     }
     let requested = requested.min(capacity);
-    (i128::from(requested) * i128::from(MAX_NODE_SCORE) / i128::from(capacity)) as i64
+    match requested.checked_mul(MAX_NODE_SCORE) {
+        Some(v) => v / capacity,
+        None => (i128::from(requested) * i128::from(MAX_NODE_SCORE) / i128::from(capacity)) as i64,
+    }
 }
 
 /// Upstream `scaledUtilization`: `requested * max / capacity` with `requested` clamped to
