@@ -1,0 +1,52 @@
+//! kubetwin's integration tests: the CLI end to end, bad input, determinism,
+//! invariants over many seeds, and the shared conformance suite.
+
+mod bad_input;
+mod cli;
+mod conformance;
+mod determinism;
+mod invariants;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The kubetwin binary built for these tests.
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kubetwin"))
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs kubetwin with `args` from the repository root.
+pub fn kubetwin(args: &[&str]) -> Output {
+    bin().args(args).current_dir(root()).output().expect("kubetwin runs")
+}
+
+/// stdout as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// stderr as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The scenario files shipped in `scenarios/`.
+pub fn shipped_scenarios() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
+        .expect("scenarios/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Reads a file as text.
+pub fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
