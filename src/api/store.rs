@@ -313,6 +313,8 @@ pub struct StoreStats {
     pub pods_removed: u64,
     /// Bindings (a pod's nodeName set).
     pub bindings: u64,
+    /// Scheduling attempts that found no feasible node.
+    pub failed_scheduling_attempts: u64,
     /// Scheduling latency of every binding, creation to binding, in milliseconds, in
     /// binding order.
     pub binding_latencies_ms: Vec<u64>,

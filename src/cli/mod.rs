@@ -105,7 +105,9 @@ pub enum Command {
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> i32 {
     // Keep each message on one line (tools and tests grep for `file:line: field: message`).
-    let _ = miette::set_hook(Box::new(|_| Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())));
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    }));
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

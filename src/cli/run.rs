@@ -106,7 +106,11 @@ fn table(r: &crate::simulation::RunOutput, s: &serde_json::Value) -> String {
         for (k, v) in w {
             out.push_str(&format!(
                 "{:<33} {:<9} {:<9} {:<7} {}\n",
-                k, v["desired"].to_string(), v["current"].to_string(), v["ready"].to_string(), v["available"].to_string()
+                k,
+                v["desired"].to_string(),
+                v["current"].to_string(),
+                v["ready"].to_string(),
+                v["available"].to_string()
             ));
         }
     }

@@ -76,6 +76,7 @@ pub fn summary(out: &RunOutput) -> Value {
         },
         "scheduling": {
             "bindings": s.stats.bindings,
+            "failed_attempts": s.stats.failed_scheduling_attempts,
             "latency_ms_p50": p(50.0),
             "latency_ms_p90": p(90.0),
             "latency_ms_p99": p(99.0),

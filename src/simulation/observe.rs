@@ -83,7 +83,7 @@ pub fn value(store: &Store, subject: &Subject, field: &str) -> f64 {
                 "p50_ms" => percentile(&l, 50.0).map_or(0.0, |v| v as f64),
                 "p99_ms" => percentile(&l, 99.0).map_or(0.0, |v| v as f64),
                 "max_ms" => l.last().map_or(0.0, |v| *v as f64),
-                _ => 0.0,
+                _ => store.stats.failed_scheduling_attempts as f64,
             }
         }
         Subject::Workload {

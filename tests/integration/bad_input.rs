@@ -55,7 +55,11 @@ const GOOD_TEMPLATE: &str = "  selector:
 
 #[test]
 fn malformed_yaml() {
-    expect_error("apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n  labels: [a, b\nspec: {}\n", 6, &["malformed YAML"]);
+    expect_error(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n  labels: [a, b\nspec: {}\n",
+        6,
+        &["malformed YAML"],
+    );
 }
 
 #[test]
@@ -63,30 +67,57 @@ fn unknown_api_version() {
     expect_error(
         "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n---\napiVersion: apps/v1beta1\nkind: Deployment\nmetadata:\n  name: d\n",
         6,
-        &["apiVersion", "unknown apiVersion \"apps/v1beta1\" for kind Deployment"],
+        &[
+            "apiVersion",
+            "unknown apiVersion \"apps/v1beta1\" for kind Deployment",
+        ],
     );
 }
 
 #[test]
 fn wrong_type() {
-    expect_error(&rc(&format!("  replicas: three\n{GOOD_TEMPLATE}")), 12, &["spec.replicas", "three"]);
+    expect_error(
+        &rc(&format!("  replicas: three\n{GOOD_TEMPLATE}")),
+        12,
+        &["spec.replicas", "three"],
+    );
 }
 
 #[test]
 fn invalid_quantity() {
-    let spec = format!("  replicas: 2\n{GOOD_TEMPLATE}        resources:\n          requests:\n            cpu: 5 cores\n");
-    expect_error(&rc(&spec), 25, &["spec.template.spec.containers[0].resources.requests.cpu", "invalid quantity \"5 cores\""]);
+    let spec = format!(
+        "  replicas: 2\n{GOOD_TEMPLATE}        resources:\n          requests:\n            cpu: 5 cores\n"
+    );
+    expect_error(
+        &rc(&spec),
+        25,
+        &[
+            "spec.template.spec.containers[0].resources.requests.cpu",
+            "invalid quantity \"5 cores\"",
+        ],
+    );
 }
 
 #[test]
 fn negative_replicas() {
-    expect_error(&rc(&format!("  replicas: -1\n{GOOD_TEMPLATE}")), 12, &["spec.replicas", "must be greater than or equal to 0"]);
+    expect_error(
+        &rc(&format!("  replicas: -1\n{GOOD_TEMPLATE}")),
+        12,
+        &["spec.replicas", "must be greater than or equal to 0"],
+    );
 }
 
 #[test]
 fn selector_does_not_match_template() {
-    let spec = GOOD_TEMPLATE.replace("      labels:\n        app: web", "      labels:\n        app: api");
-    expect_error(&rc(&format!("  replicas: 1\n{spec}")), 17, &["spec.template.metadata.labels", "does not match template"]);
+    let spec = GOOD_TEMPLATE.replace(
+        "      labels:\n        app: web",
+        "      labels:\n        app: api",
+    );
+    expect_error(
+        &rc(&format!("  replicas: 1\n{spec}")),
+        17,
+        &["spec.template.metadata.labels", "does not match template"],
+    );
 }
 
 #[test]
@@ -114,7 +145,11 @@ items:
 #[test]
 fn duplicate_names() {
     let one = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec: {}\n";
-    expect_error(&format!("{one}---\n{one}"), 10, &["duplicate Service \"web\"", "first defined at"]);
+    expect_error(
+        &format!("{one}---\n{one}"),
+        10,
+        &["duplicate Service \"web\"", "first defined at"],
+    );
 }
 
 #[test]
@@ -128,10 +163,25 @@ fn missing_file() {
 
 #[test]
 fn invalid_probe_and_restart_policy() {
-    let spec = format!("  replicas: 1\n{GOOD_TEMPLATE}        readinessProbe:\n          periodSeconds: -5\n          httpGet: {{path: /, port: 80}}\n");
-    expect_error(&rc(&spec), 24, &["readinessProbe.periodSeconds", "must be greater than or equal to 0"]);
-    let spec = format!("  replicas: 1\n{GOOD_TEMPLATE}        livenessProbe:\n          periodSeconds: 5\n");
-    expect_error(&rc(&spec), 23, &["livenessProbe", "must specify a handler type"]);
+    let spec = format!(
+        "  replicas: 1\n{GOOD_TEMPLATE}        readinessProbe:\n          periodSeconds: -5\n          httpGet: {{path: /, port: 80}}\n"
+    );
+    expect_error(
+        &rc(&spec),
+        24,
+        &[
+            "readinessProbe.periodSeconds",
+            "must be greater than or equal to 0",
+        ],
+    );
+    let spec = format!(
+        "  replicas: 1\n{GOOD_TEMPLATE}        livenessProbe:\n          periodSeconds: 5\n"
+    );
+    expect_error(
+        &rc(&spec),
+        23,
+        &["livenessProbe", "must specify a handler type"],
+    );
 }
 
 fn scenario(timeline: &str) -> String {
@@ -181,15 +231,35 @@ fn expect_scenario_error(text: &str, line: usize, needles: &[&str]) {
     for n in needles {
         assert!(err.contains(n), "expected {n:?} in:\n{err}");
     }
-    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
-    assert_eq!(left, vec![std::ffi::OsString::from("scenario.yaml")], "partial output left behind");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        left,
+        vec![std::ffi::OsString::from("scenario.yaml")],
+        "partial output left behind"
+    );
 }
 
 #[test]
 fn scenario_action_on_a_missing_object() {
-    expect_scenario_error(&scenario("  - at: 1m\n    scale: {target: rc/nope, replicas: 3}\n"), 28, &["spec.timeline[0].scale.target", "does not exist"]);
-    expect_scenario_error(&scenario("  - at: 1m\n    crashNode: n-9\n"), 28, &["spec.timeline[0].crashNode", "node \"n-9\" does not exist"]);
-    expect_scenario_error(&scenario("  - at: 1m\n    deleteNode: n-1\n  - at: 2m\n    cordon: n-1\n"), 30, &["spec.timeline[1].cordon"]);
+    expect_scenario_error(
+        &scenario("  - at: 1m\n    scale: {target: rc/nope, replicas: 3}\n"),
+        28,
+        &["spec.timeline[0].scale.target", "does not exist"],
+    );
+    expect_scenario_error(
+        &scenario("  - at: 1m\n    crashNode: n-9\n"),
+        28,
+        &["spec.timeline[0].crashNode", "node \"n-9\" does not exist"],
+    );
+    expect_scenario_error(
+        &scenario("  - at: 1m\n    deleteNode: n-1\n  - at: 2m\n    cordon: n-1\n"),
+        30,
+        &["spec.timeline[1].cordon"],
+    );
 }
 
 #[test]
@@ -200,8 +270,28 @@ fn scenario_errors_point_into_inline_manifests() {
 
 #[test]
 fn scenario_field_errors() {
-    expect_scenario_error(&scenario("  - at: soon\n    crashNode: n-1\n"), 27, &["invalid duration \"soon\""]);
-    expect_scenario_error(&scenario("  - at: 1m\n    crashNode: n-1\n").replace("duration: 5m", "duration: 5m\n  expectations: [\"pods.bogus == 1\"]"), 7, &["unknown field \"bogus\""]);
-    expect_scenario_error(&scenario("  - at: 1m\n    crashNode: n-1\n").replace("count: 2", "count: 2\n      colour: blue"), 11, &["colour"]);
-    expect_scenario_error(&scenario("  - at: 1m\n    crashNode: n-1\n").replace("cpu: \"2\"", "cpu: lots"), 11, &["invalid quantity \"lots\""]);
+    expect_scenario_error(
+        &scenario("  - at: soon\n    crashNode: n-1\n"),
+        27,
+        &["invalid duration \"soon\""],
+    );
+    expect_scenario_error(
+        &scenario("  - at: 1m\n    crashNode: n-1\n").replace(
+            "duration: 5m",
+            "duration: 5m\n  expectations: [\"pods.bogus == 1\"]",
+        ),
+        7,
+        &["unknown field \"bogus\""],
+    );
+    expect_scenario_error(
+        &scenario("  - at: 1m\n    crashNode: n-1\n")
+            .replace("count: 2", "count: 2\n      colour: blue"),
+        11,
+        &["colour"],
+    );
+    expect_scenario_error(
+        &scenario("  - at: 1m\n    crashNode: n-1\n").replace("cpu: \"2\"", "cpu: lots"),
+        11,
+        &["invalid quantity \"lots\""],
+    );
 }

@@ -9,10 +9,19 @@ fn default_scenario_self_heals_and_writes_a_report() {
     let o = kubetwin(&["run", "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     insta::assert_snapshot!("default_run_stdout", stdout(&o));
-    for f in ["summary.json", "metrics.csv", "events.jsonl", "index.html", "pods_by_phase.svg", "cluster_utilisation.svg", "readiness.svg"] {
+    for f in [
+        "summary.json",
+        "metrics.csv",
+        "events.jsonl",
+        "index.html",
+        "pods_by_phase.svg",
+        "cluster_utilisation.svg",
+        "readiness.svg",
+    ] {
         assert!(out.join(f).exists(), "{f} missing");
     }
-    let summary: serde_json::Value = serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
     assert_eq!(summary["workloads"]["rc/default/nginx"]["ready"], 3);
     assert_eq!(summary["nodes"]["not_ready"], 1);
     assert_eq!(summary["passed"], true);
@@ -20,21 +29,41 @@ fn default_scenario_self_heals_and_writes_a_report() {
     let csv = read(&out.join("metrics.csv"));
     let mut rows = csv.lines();
     let header: Vec<&str> = rows.next().unwrap().split(',').collect();
-    let col = header.iter().position(|h| *h == "rc/default/nginx:ready").expect("ready column");
-    let ready: Vec<String> = rows.map(|r| r.split(',').nth(col).unwrap_or("").to_string()).collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "rc/default/nginx:ready")
+        .expect("ready column");
+    let ready: Vec<String> = rows
+        .map(|r| r.split(',').nth(col).unwrap_or("").to_string())
+        .collect();
     let first3 = ready.iter().position(|v| v == "3").expect("reaches 3");
-    let dip = ready[first3..].iter().position(|v| v == "2").expect("dips to 2") + first3;
+    let dip = ready[first3..]
+        .iter()
+        .position(|v| v == "2")
+        .expect("dips to 2")
+        + first3;
     assert!(ready[dip..].iter().any(|v| v == "3"), "recovers to 3");
     // The journal shows the node lifecycle with upstream's timings.
     let events = read(&out.join("events.jsonl"));
     let at = |needle: &str| -> u64 {
-        let line = events.lines().find(|l| l.contains(needle)).unwrap_or_else(|| panic!("no {needle}"));
+        let line = events
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle}"));
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         v["t_ms"].as_u64().unwrap()
     };
     assert_eq!(at("crash node node-2"), 120_000);
-    assert_eq!(at("NodeNotReady"), 175_000, "50 s grace, 5 s monitor period");
-    assert_eq!(at("TaintManagerEviction"), 475_000, "300 s default toleration");
+    assert_eq!(
+        at("NodeNotReady"),
+        175_000,
+        "50 s grace, 5 s monitor period"
+    );
+    assert_eq!(
+        at("TaintManagerEviction"),
+        475_000,
+        "300 s default toleration"
+    );
     let html = read(&out.join("index.html"));
     assert!(html.contains("readiness.svg") && html.contains("nginx-self-heal"));
 }
@@ -68,7 +97,14 @@ fn get_pods_and_nodes_at_a_time() {
 fn every_shipped_scenario_meets_its_expectations() {
     for s in shipped_scenarios() {
         let o = kubetwin(&["run", s.to_str().unwrap(), "--no-report"]);
-        assert_eq!(o.status.code(), Some(0), "{}: {}{}", s.display(), stdout(&o), stderr(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}: {}{}",
+            s.display(),
+            stdout(&o),
+            stderr(&o)
+        );
     }
 }
 
@@ -76,18 +112,34 @@ fn every_shipped_scenario_meets_its_expectations() {
 fn validate_accepts_scenarios_and_manifests() {
     let o = kubetwin(&["validate", "-f", "scenarios", "-R"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stdout(&o).contains("scenarios/manifests/web-rs.yaml: 2 objects valid"), "{}", stdout(&o));
-    assert!(stderr(&o).contains("web-rs.yaml:42: warning: skipping v1/ConfigMap"), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("scenarios/manifests/web-rs.yaml: 2 objects valid"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stderr(&o).contains("web-rs.yaml:42: warning: skipping v1/ConfigMap"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn failed_expectation_exits_1_with_a_reproduce_command() {
     let dir = tempfile::tempdir().unwrap();
-    let text = read(&root().join("scenarios/nginx-self-heal.yaml")).replace("- pods.pending == 0", "- pods.pending == 5");
+    let text = read(&root().join("scenarios/nginx-self-heal.yaml"))
+        .replace("- pods.pending == 0", "- pods.pending == 5");
     let f = dir.path().join("s.yaml");
     std::fs::write(&f, text).unwrap();
     let o = kubetwin(&["run", f.to_str().unwrap(), "--no-report", "--seed", "4"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("pods.pending == 5") && stdout(&o).contains("FAIL"));
-    assert!(stderr(&o).contains(&format!("reproduce with: kubetwin run {} --seed 4", f.display())), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!(
+            "reproduce with: kubetwin run {} --seed 4",
+            f.display()
+        )),
+        "{}",
+        stderr(&o)
+    );
 }

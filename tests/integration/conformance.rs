@@ -7,13 +7,17 @@ use super::*;
 #[test]
 #[ignore = "needs the shared conformance cases: set KUBETWIN_SHARED (as .ci/run does)"]
 fn shared_conformance_cases_all_pass() {
-    let shared = std::env::var("KUBETWIN_SHARED").expect("KUBETWIN_SHARED must point at the shared directory");
+    let shared = std::env::var("KUBETWIN_SHARED")
+        .expect("KUBETWIN_SHARED must point at the shared directory");
     let cases = Path::new(&shared).join("conformance").join("cases");
     let o = kubetwin(&["conformance", cases.to_str().unwrap()]);
     let out = stdout(&o);
     let last = out.lines().last().unwrap_or_default();
     assert_eq!(o.status.code(), Some(0), "{out}");
-    assert!(last.ends_with("passed, 0 failed"), "failures or skips: {last}\n{out}");
+    assert!(
+        last.ends_with("passed, 0 failed"),
+        "failures or skips: {last}\n{out}"
+    );
 }
 
 #[test]

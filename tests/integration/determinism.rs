@@ -11,12 +11,29 @@ fn first_difference(a: &str, b: &str) -> Option<(usize, String, String)> {
         }
     }
     let (la, lb) = (a.lines().count(), b.lines().count());
-    (la != lb).then(|| (la.min(lb) + 1, format!("<{la} lines>"), format!("<{lb} lines>")))
+    (la != lb).then(|| {
+        (
+            la.min(lb) + 1,
+            format!("<{la} lines>"),
+            format!("<{lb} lines>"),
+        )
+    })
 }
 
 fn run_to(scenario: &Path, seed: &str, out: &Path) {
-    let o = kubetwin(&["run", scenario.to_str().unwrap(), "--seed", seed, "--out", out.to_str().unwrap()]);
-    assert!(o.status.code() == Some(0) || o.status.code() == Some(1), "{}", stderr(&o));
+    let o = kubetwin(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--seed",
+        seed,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        o.status.code() == Some(0) || o.status.code() == Some(1),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -26,7 +43,13 @@ fn every_scenario_twice_is_byte_identical() {
         let (a, b) = (dir.path().join("a"), dir.path().join("b"));
         run_to(&s, "11", &a);
         run_to(&s, "11", &b);
-        for f in ["events.jsonl", "metrics.csv", "summary.json", "pods_by_phase.svg", "index.html"] {
+        for f in [
+            "events.jsonl",
+            "metrics.csv",
+            "summary.json",
+            "pods_by_phase.svg",
+            "index.html",
+        ] {
             let (x, y) = (read(&a.join(f)), read(&b.join(f)));
             if let Some((line, l, r)) = first_difference(&x, &y) {
                 panic!(
@@ -54,7 +77,13 @@ fn reference_workload_is_deterministic_in_process() {
     use kubetwin::engine::SimDuration;
     use kubetwin::simulation::{RunOptions, run};
     use kubetwin::workload::reference::{ReferenceParams, reference_scenario};
-    let p = ReferenceParams { nodes: 50, pods: 600, span: SimDuration::from_secs(2000), drain: SimDuration::from_secs(3600), seed: 5 };
+    let p = ReferenceParams {
+        nodes: 50,
+        pods: 600,
+        span: SimDuration::from_secs(2000),
+        drain: SimDuration::from_secs(3600),
+        seed: 5,
+    };
     let s = reference_scenario(p);
     let a = run(&s, &RunOptions::default()).unwrap();
     let b = run(&s, &RunOptions::default()).unwrap();
@@ -62,5 +91,9 @@ fn reference_workload_is_deterministic_in_process() {
     let jb = kubetwin::report::writer::events_jsonl(&b);
     assert_eq!(first_difference(&ja, &jb), None);
     assert_eq!(a.metrics.to_csv(), b.metrics.to_csv());
-    assert_eq!(a.store.pod_counts().succeeded, 600, "every pod ran and completed");
+    assert_eq!(
+        a.store.pod_counts().succeeded,
+        600,
+        "every pod ran and completed"
+    );
 }

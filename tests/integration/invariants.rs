@@ -7,7 +7,13 @@ use kubetwin::simulation::{RunOptions, run};
 use kubetwin::workload::Scenario;
 use proptest::prelude::*;
 
-fn scenario_text(nodes: usize, cpu: u32, replicas: Vec<(u32, u32)>, crash: Option<usize>, scale: Option<u32>) -> String {
+fn scenario_text(
+    nodes: usize,
+    cpu: u32,
+    replicas: Vec<(u32, u32)>,
+    crash: Option<usize>,
+    scale: Option<u32>,
+) -> String {
     let mut s = format!(
         "apiVersion: kubetwin.dev/v1alpha1\nkind: Scenario\nmetadata: {{name: prop}}\nspec:\n  duration: 15m\n  sampling: {{interval: 5s, perNode: true}}\n  cluster:\n    nodePools:\n    - name: n\n      count: {nodes}\n      capacity: {{cpu: \"{cpu}\", memory: 8Gi, pods: \"6\"}}\n      zones: [a, b]\n  manifests:\n"
     );
@@ -21,7 +27,9 @@ fn scenario_text(nodes: usize, cpu: u32, replicas: Vec<(u32, u32)>, crash: Optio
         timeline.push_str(&format!("  - at: 1m\n    crashNode: n-{}\n", n % nodes + 1));
     }
     if let Some(r) = scale {
-        timeline.push_str(&format!("  - at: 2m\n    scale: {{target: rc/rc0, replicas: {r}}}\n"));
+        timeline.push_str(&format!(
+            "  - at: 2m\n    scale: {{target: rc/rc0, replicas: {r}}}\n"
+        ));
     }
     if !timeline.is_empty() {
         s.push_str("  timeline:\n");

@@ -22,7 +22,11 @@ pub fn root() -> PathBuf {
 
 /// Runs kubetwin with `args` from the repository root.
 pub fn kubetwin(args: &[&str]) -> Output {
-    bin().args(args).current_dir(root()).output().expect("kubetwin runs")
+    bin()
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("kubetwin runs")
 }
 
 /// stdout as text.

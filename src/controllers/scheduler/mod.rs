@@ -64,8 +64,23 @@ pub struct SchedulerStats {
     pub nodes_filtered: u64,
 }
 
+/// The scheduler's dense per-node snapshot of what filters and scores read most: kept
+/// beside the store's incremental usage sums, refreshed on node events, so the node scan
+/// touches two small arrays instead of whole Node objects.
+#[derive(Debug, Clone, Copy, Default)]
+struct NodeLite {
+    exists: bool,
+    unschedulable: bool,
+    has_taints: bool,
+    cpu: i64,
+    memory: i64,
+    ephemeral: i64,
+    pods: i64,
+}
+
 /// The scheduler controller.
 pub struct Scheduler {
+    lite: Vec<NodeLite>,
     config: SchedulerConfig,
     queue: SchedulingQueue,
     /// Node ids in upstream's zone-interleaved order.
@@ -80,6 +95,7 @@ impl Scheduler {
     /// A scheduler with `config`.
     pub fn new(config: SchedulerConfig) -> Scheduler {
         Scheduler {
+            lite: Vec::new(),
             config,
             queue: SchedulingQueue::default(),
             order: Vec::new(),
@@ -105,6 +121,10 @@ impl Scheduler {
                 zones.len() - 1
             });
             zones[i].1.push(id);
+        }
+        self.lite = vec![NodeLite::default(); store.nodes.capacity()];
+        for (id, n) in store.nodes.iter() {
+            self.lite[id as usize] = lite_of(n);
         }
         self.order.clear();
         let longest = zones.iter().map(|z| z.1.len()).max().unwrap_or(0);
@@ -135,6 +155,8 @@ impl Scheduler {
             num_feasible_nodes_to_find(self.config.percentage_of_nodes_to_score as i64, n as i64)
                 as usize;
         let (nz_cpu, nz_mem) = non_zero_requests(&pod.spec);
+        let pod_has_affinity =
+            !pod.spec.node_selector.is_empty() || pod.spec.node_affinity.is_some();
         let mut failures: BTreeMap<String, usize> = BTreeMap::new();
         let mut feasible: Vec<(u32, i64)> = Vec::with_capacity(to_find.min(n));
         let mut processed = 0;
@@ -144,18 +166,15 @@ impl Scheduler {
             }
             processed += 1;
             let node_id = self.order[(self.next_start + k) % n];
-            let Some(node) = ctx.store.nodes.get(node_id) else {
+            let lite = self.lite[node_id as usize];
+            if !lite.exists {
                 continue;
-            };
-            match filter(pod, node, ctx.store, node_id) {
+            }
+            match filter(pod, pod_has_affinity, &lite, ctx.store, node_id) {
                 Ok(()) => {
                     let u = ctx.store.node_usage(node_id);
-                    let cpu = least_allocated_score(
-                        u.non_zero_cpu_milli + nz_cpu,
-                        node.allocatable.cpu_milli,
-                    );
-                    let mem =
-                        least_allocated_score(u.non_zero_memory + nz_mem, node.allocatable.memory);
+                    let cpu = least_allocated_score(u.non_zero_cpu_milli + nz_cpu, lite.cpu);
+                    let mem = least_allocated_score(u.non_zero_memory + nz_mem, lite.memory);
                     feasible.push((node_id, (cpu + mem) / 2));
                 }
                 Err(reasons) => {
@@ -172,6 +191,7 @@ impl Scheduler {
         let (ns, name) = (pod.meta.namespace.clone(), pod.meta.name.clone());
         if feasible.is_empty() {
             self.stats.failed_attempts += 1;
+            ctx.store.stats.failed_scheduling_attempts += 1;
             let msg = fit_error_message(n, &failures);
             ctx.store
                 .update_pod(pod_id, now, |p| p.status.unschedulable = true);
@@ -225,11 +245,29 @@ impl Scheduler {
     }
 }
 
+fn lite_of(n: &Node) -> NodeLite {
+    NodeLite {
+        exists: true,
+        unschedulable: n.unschedulable,
+        has_taints: !n.taints.is_empty(),
+        cpu: n.allocatable.cpu_milli,
+        memory: n.allocatable.memory,
+        ephemeral: n.allocatable.ephemeral_storage,
+        pods: n.allocatable.pods,
+    }
+}
+
 /// Runs the filters in the default profile's order and returns the first failing
 /// plugin's reasons (framework RunFilterPlugins stops at the first failure).
-fn filter(pod: &Pod, node: &Node, store: &Store, node_id: u32) -> Result<(), Vec<String>> {
+fn filter(
+    pod: &Pod,
+    pod_has_affinity: bool,
+    lite: &NodeLite,
+    store: &Store,
+    node_id: u32,
+) -> Result<(), Vec<String>> {
     // NodeUnschedulable (plugins/nodeunschedulable): tolerating the unschedulable taint admits.
-    if node.unschedulable {
+    if lite.unschedulable {
         let t = Taint {
             key: "node.kubernetes.io/unschedulable".into(),
             value: String::new(),
@@ -244,44 +282,69 @@ fn filter(pod: &Pod, node: &Node, store: &Store, node_id: u32) -> Result<(), Vec
             return Err(vec!["node(s) were unschedulable".into()]);
         }
     }
-    // TaintToleration (plugins/tainttoleration): NoSchedule and NoExecute taints.
-    if find_untolerated_do_not_schedule_taint(&node.taints, &pod.spec.tolerations, false).is_some()
-    {
-        return Err(vec![ERR_REASON_UNTOLERATED_TAINT.into()]);
+    if lite.has_taints || pod_has_affinity {
+        let Some(node) = store.nodes.get(node_id) else {
+            return Err(vec!["node(s) not found".into()]);
+        };
+        // TaintToleration (plugins/tainttoleration): NoSchedule and NoExecute taints.
+        if lite.has_taints
+            && find_untolerated_do_not_schedule_taint(&node.taints, &pod.spec.tolerations, false)
+                .is_some()
+        {
+            return Err(vec![ERR_REASON_UNTOLERATED_TAINT.into()]);
+        }
+        // NodeAffinity (plugins/nodeaffinity): nodeSelector and required terms.
+        if pod_has_affinity
+            && !required_node_affinity_matches(
+                &pod.spec.node_selector,
+                pod.spec.node_affinity.as_ref(),
+                &node.meta.labels,
+                &node.meta.name,
+            )
+        {
+            return Err(vec![
+                "node(s) didn't match Pod's node affinity/selector".into(),
+            ]);
+        }
     }
-    // NodeAffinity (plugins/nodeaffinity): nodeSelector and required terms.
-    if !required_node_affinity_matches(
-        &pod.spec.node_selector,
-        pod.spec.node_affinity.as_ref(),
-        &node.meta.labels,
-        &node.meta.name,
-    ) {
-        return Err(vec![
-            "node(s) didn't match Pod's node affinity/selector".into(),
-        ]);
-    }
-    // NodeResourcesFit (plugins/noderesources/fit.go fitsRequest).
+    // NodeResourcesFit (plugins/noderesources/fit.go fitsRequest): a fast check first,
+    // the reasons only for nodes that fail.
     let u = store.node_usage(node_id);
-    let a = &node.allocatable;
+    let r = &pod.requests;
+    let fits = u.pods < lite.pods
+        && (r.cpu_milli == 0 || r.cpu_milli <= lite.cpu - u.requested.cpu_milli)
+        && (r.memory == 0 || r.memory <= lite.memory - u.requested.memory)
+        && (r.ephemeral_storage == 0
+            || r.ephemeral_storage <= lite.ephemeral - u.requested.ephemeral_storage)
+        && r.extended.is_empty();
+    if fits {
+        return Ok(());
+    }
     let mut reasons = Vec::new();
-    if u.pods + 1 > a.pods {
+    if u.pods + 1 > lite.pods {
         reasons.push("Too many pods".to_string());
     }
-    let r = &pod.requests;
-    if r.cpu_milli > 0 && r.cpu_milli > a.cpu_milli - u.requested.cpu_milli {
+    if r.cpu_milli > 0 && r.cpu_milli > lite.cpu - u.requested.cpu_milli {
         reasons.push("Insufficient cpu".into());
     }
-    if r.memory > 0 && r.memory > a.memory - u.requested.memory {
+    if r.memory > 0 && r.memory > lite.memory - u.requested.memory {
         reasons.push("Insufficient memory".into());
     }
     if r.ephemeral_storage > 0
-        && r.ephemeral_storage > a.ephemeral_storage - u.requested.ephemeral_storage
+        && r.ephemeral_storage > lite.ephemeral - u.requested.ephemeral_storage
     {
         reasons.push("Insufficient ephemeral-storage".into());
     }
-    for (name, v) in &r.extended {
-        if *v > 0 && *v > a.get(name) - u.requested.get(name) {
-            reasons.push(format!("Insufficient {name}"));
+    if !r.extended.is_empty() {
+        let alloc = store
+            .nodes
+            .get(node_id)
+            .map(|n| n.allocatable.clone())
+            .unwrap_or_default();
+        for (name, v) in &r.extended {
+            if *v > 0 && *v > alloc.get(name) - u.requested.get(name) {
+                reasons.push(format!("Insufficient {name}"));
+            }
         }
     }
     if reasons.is_empty() {
@@ -310,6 +373,11 @@ impl Controller for Scheduler {
             (Kind::Node, op) => {
                 if op != Op::Modified {
                     self.order_dirty = true;
+                } else if let (Some(l), Some(n)) = (
+                    self.lite.get_mut(change.id as usize),
+                    store.nodes.get(change.id),
+                ) {
+                    *l = lite_of(n);
                 }
                 if op != Op::Deleted {
                     // A node added or changed can make unschedulable pods schedulable.
