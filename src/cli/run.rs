@@ -110,7 +110,7 @@ fn table(r: &crate::simulation::RunOutput, s: &serde_json::Value) -> String {
                 v["desired"].to_string(),
                 v["current"].to_string(),
                 v["ready"].to_string(),
-                v["available"].to_string()
+                v["available"]
             ));
         }
     }
