@@ -297,6 +297,7 @@ pub struct Store {
     pods_by_node: Vec<BTreeSet<u32>>,
     node_usage: Vec<NodeUsage>,
     pods_by_owner: BTreeMap<Uid, BTreeSet<u32>>,
+    pods_by_label: BTreeMap<(String, String), BTreeSet<u32>>,
     counts: PodCounts,
     names_rng: SimRng,
     journal: Option<Vec<JournalEntry>>,
@@ -345,6 +346,7 @@ impl Store {
             pods_by_node: Vec::new(),
             node_usage: Vec::new(),
             pods_by_owner: BTreeMap::new(),
+            pods_by_label: BTreeMap::new(),
             counts: PodCounts::default(),
             names_rng,
             journal: journal.then(Vec::new),
@@ -417,6 +419,49 @@ impl Store {
             .get(&owner)
             .into_iter()
             .flat_map(|s| s.iter().copied())
+    }
+
+    /// Ids of the pods carrying label `key=value`, ascending.
+    pub fn pods_with_label<'a>(&'a self, key: &str, value: &str) -> impl Iterator<Item = u32> + 'a {
+        self.pods_by_label
+            .get(&(key.to_string(), value.to_string()))
+            .into_iter()
+            .flat_map(|s| s.iter().copied())
+    }
+
+    /// Ids of the pods in `namespace` matching `selector`, ascending. Uses the label index
+    /// through the selector's most selective equality or `In` requirement; a selector
+    /// without one falls back to a scan of all pods.
+    pub fn select_pods(
+        &self,
+        namespace: &str,
+        selector: &crate::api::selector::LabelSelector,
+    ) -> Vec<u32> {
+        use crate::api::selector::Operator;
+        let mut best: Option<BTreeSet<u32>> = None;
+        for r in selector.requirements() {
+            if matches!(
+                r.operator,
+                Operator::Equals | Operator::DoubleEquals | Operator::In
+            ) {
+                let mut set = BTreeSet::new();
+                for v in &r.values {
+                    set.extend(self.pods_with_label(&r.key, v));
+                }
+                if best.as_ref().is_none_or(|b| set.len() < b.len()) {
+                    best = Some(set);
+                }
+            }
+        }
+        let matches = |id: &u32| {
+            self.pods
+                .get(*id)
+                .is_some_and(|p| p.meta.namespace == namespace && selector.matches(&p.meta.labels))
+        };
+        match best {
+            Some(candidates) => candidates.into_iter().filter(matches).collect(),
+            None => self.pods.iter().map(|(id, _)| id).filter(matches).collect(),
+        }
     }
 
     /// Appends a Kubernetes Event (a decision) to the journal.
@@ -577,7 +622,16 @@ impl Store {
                 );
                 p.spec.tolerations.extend(extra);
                 self.stats.pods_created += 1;
+                let labels: Vec<(String, String)> = p
+                    .meta
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
                 let id = insert(&mut self.pods, key, *p);
+                for l in labels {
+                    self.pods_by_label.entry(l).or_default().insert(id);
+                }
                 grow(&mut self.pod_node, id);
                 self.pod_node[id as usize] = None;
                 self.index_pod(id, 1);
@@ -693,7 +747,9 @@ impl Store {
         now: SimTime,
         f: impl FnOnce(&mut Pod) -> T,
     ) -> Option<T> {
-        let was_unbound = self.pods.get(id)?.spec.node_name.is_empty();
+        let before = self.pods.get(id)?;
+        let was_unbound = before.spec.node_name.is_empty();
+        let labels_before = labels_fingerprint(&before.meta.labels);
         self.index_pod(id, -1);
         let rv = self.next_rv();
         let pod = self.pods.get_mut(id).expect("checked above");
@@ -705,6 +761,22 @@ impl Store {
                 .push(now.since(pod.meta.creation).as_millis());
         }
         pod.meta.resource_version = rv;
+        if labels_fingerprint(&pod.meta.labels) != labels_before {
+            // Labels rarely change: drop the pod from every label entry, then re-add.
+            let labels: Vec<(String, String)> = pod
+                .meta
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            self.pods_by_label.retain(|_, set| {
+                set.remove(&id);
+                !set.is_empty()
+            });
+            for l in labels {
+                self.pods_by_label.entry(l).or_default().insert(id);
+            }
+        }
         self.index_pod(id, 1);
         if self.journaling() {
             let p = self.pods.get(id).expect("exists");
@@ -728,6 +800,15 @@ impl Store {
         let rv = self.next_rv();
         let mut pod = remove(&mut self.pods, id)?;
         pod.meta.resource_version = rv;
+        for (k, v) in &pod.meta.labels {
+            let key = (k.clone(), v.clone());
+            if let Some(set) = self.pods_by_label.get_mut(&key) {
+                set.remove(&id);
+                if set.is_empty() {
+                    self.pods_by_label.remove(&key);
+                }
+            }
+        }
         self.stats.pods_removed += 1;
         if self.journaling() {
             self.journal_change(now, Kind::Pod, Op::Deleted, &pod.meta, pod_summary(&pod));
@@ -896,6 +977,18 @@ impl Store {
         });
         Some(obj)
     }
+}
+
+/// An allocation-free fingerprint of a label map (FNV-1a), to notice label changes.
+fn labels_fingerprint(labels: &crate::api::selector::Labels) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (k, v) in labels {
+        for b in k.bytes().chain([0u8]).chain(v.bytes()).chain([1u8]) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
 }
 
 fn grow<T: Default>(v: &mut Vec<T>, id: u32) {
@@ -1077,6 +1170,36 @@ mod tests {
         let changes = s.take_changes();
         assert_eq!(changes.last().unwrap().op, Op::Deleted);
         assert!(s.take_journal().len() >= 5);
+    }
+
+    #[test]
+    fn label_index_follows_writes() {
+        use crate::api::selector::LabelSelector;
+        let mut s = Store::new(RngStreams::new(1).stream("names"), false);
+        let mut a = pod("a", "", "1");
+        a.meta_mut().labels.insert("app".into(), "web".into());
+        let mut b = pod("b", "", "1");
+        b.meta_mut().labels.insert("app".into(), "db".into());
+        let (_, ia) = s.create(a, SimTime::ZERO).unwrap();
+        let (_, ib) = s.create(b, SimTime::ZERO).unwrap();
+        let web = LabelSelector::parse("app=web").unwrap();
+        assert_eq!(s.select_pods("default", &web), vec![ia]);
+        assert_eq!(s.select_pods("other", &web), Vec::<u32>::new());
+        let any = LabelSelector::parse("app in (web, db)").unwrap();
+        assert_eq!(s.select_pods("default", &any), vec![ia, ib]);
+        s.update_pod(ib, SimTime(1), |p| {
+            p.meta.labels.insert("app".into(), "web".into());
+        });
+        assert_eq!(s.select_pods("default", &web), vec![ia, ib]);
+        assert_eq!(s.pods_with_label("app", "db").count(), 0);
+        s.remove_pod(ia, SimTime(2));
+        assert_eq!(s.select_pods("default", &web), vec![ib]);
+        let exists = LabelSelector::parse("app").unwrap();
+        assert_eq!(
+            s.select_pods("default", &exists),
+            vec![ib],
+            "no equality requirement: scan"
+        );
     }
 
     #[test]
