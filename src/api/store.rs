@@ -242,6 +242,8 @@ pub struct PodCounts {
     pub unknown: i64,
     /// With a deletionTimestamp.
     pub terminating: i64,
+    /// Running and with a deletionTimestamp.
+    pub running_terminating: i64,
     /// Ready condition True.
     pub ready: i64,
 }
@@ -262,6 +264,9 @@ impl PodCounts {
         }
         if p.meta.deletion.is_some() {
             self.terminating += sign;
+            if p.status.phase == PodPhase::Running {
+                self.running_terminating += sign;
+            }
         }
         if p.status.ready {
             self.ready += sign;

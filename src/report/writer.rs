@@ -115,9 +115,16 @@ pub fn plots(out: &RunOutput) -> Result<Vec<(String, String, String)>, Error> {
     let col = |n: &str| m.column(n).unwrap_or_else(|| vec![f64::NAN; x.len()]);
     let perr = |e: super::plots::PlotError| Error::Internal(format!("plot: {e}"));
     let mut v = Vec::new();
+    // Running pods being deleted (for example on an unreachable node) get their own band.
+    let running: Vec<f64> = col("pods_running")
+        .iter()
+        .zip(col("pods_running_terminating"))
+        .map(|(r, t)| r - t)
+        .collect();
     let phases: Vec<(&str, Vec<f64>)> = vec![
         ("Pending", col("pods_pending")),
-        ("Running", col("pods_running")),
+        ("Running", running),
+        ("Running, terminating", col("pods_running_terminating")),
         ("Succeeded", col("pods_succeeded")),
         ("Failed", col("pods_failed")),
     ];

@@ -130,6 +130,7 @@ pub fn sample(
     m.set("pods_succeeded", c.succeeded as f64);
     m.set("pods_failed", c.failed as f64);
     m.set("pods_terminating", c.terminating as f64);
+    m.set("pods_running_terminating", c.running_terminating as f64);
     let (total, ready, not_ready) = node_counts(store);
     m.set("nodes_total", total as f64);
     m.set("nodes_ready", ready as f64);
