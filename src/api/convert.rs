@@ -873,5 +873,6 @@ pub fn pdb(o: policy::PodDisruptionBudget) -> R<Object> {
         max_unavailable,
         selector,
         unhealthy_pod_eviction_policy: spec.unhealthy_pod_eviction_policy,
+        status: PdbStatusFields::default(),
     })))
 }

@@ -632,6 +632,25 @@ pub struct PodDisruptionBudget {
     pub selector: LabelSelector,
     /// `spec.unhealthyPodEvictionPolicy`.
     pub unhealthy_pod_eviction_policy: Option<String>,
+    /// Status, written by the disruption controller and the eviction API.
+    pub status: PdbStatusFields,
+}
+
+/// `status` of a PodDisruptionBudget.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PdbStatusFields {
+    /// `observedGeneration` (0 until the controller has computed the status).
+    pub observed_generation: i64,
+    /// `disruptionsAllowed`.
+    pub disruptions_allowed: i32,
+    /// `currentHealthy`.
+    pub current_healthy: i32,
+    /// `desiredHealthy`.
+    pub desired_healthy: i32,
+    /// `expectedPods`.
+    pub expected_pods: i32,
+    /// `disruptedPods`: pods evicted but not yet deleted, with the eviction time.
+    pub disrupted_pods: BTreeMap<String, SimTime>,
 }
 
 /// A Namespace.

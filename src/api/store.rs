@@ -948,6 +948,36 @@ impl Store {
         Some(out)
     }
 
+    /// Updates a PodDisruptionBudget through `f` (status writes; no generation bump).
+    pub fn update_pdb<T>(
+        &mut self,
+        id: u32,
+        now: SimTime,
+        f: impl FnOnce(&mut PodDisruptionBudget) -> T,
+    ) -> Option<T> {
+        let rv = self.next_rv();
+        let o = self.pdbs.get_mut(id)?;
+        let out = f(o);
+        o.meta.resource_version = rv;
+        if self.journal.is_some() {
+            let o = self.pdbs.get(id).expect("exists");
+            let meta = o.meta.clone();
+            let st = &o.status;
+            let s = format!(
+                "disruptionsAllowed={} currentHealthy={} desiredHealthy={} expectedPods={}",
+                st.disruptions_allowed, st.current_healthy, st.desired_healthy, st.expected_pods
+            );
+            self.journal_change(now, Kind::PodDisruptionBudget, Op::Modified, &meta, s);
+        }
+        self.changes.push(Change {
+            kind: Kind::PodDisruptionBudget,
+            id,
+            op: Op::Modified,
+            old: None,
+        });
+        Some(out)
+    }
+
     /// Deletes any non-pod object at once (cascading deletion of dependents is the
     /// garbage collector's job, done by the caller).
     pub fn delete_object(&mut self, kind: Kind, id: u32, now: SimTime) -> Option<Object> {

@@ -69,6 +69,15 @@ impl Manager {
         }
     }
 
+    /// Hands a client-side request to every controller; the ones that serve it queue a key.
+    pub fn request(&mut self, req: &super::Request) {
+        for s in &mut self.slots {
+            if let Some(k) = s.controller.request(req) {
+                s.queue.add(k);
+            }
+        }
+    }
+
     /// Delivers a container event to a controller and then settles.
     pub fn container_event(
         &mut self,

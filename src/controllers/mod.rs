@@ -9,6 +9,7 @@
 
 pub mod deployment;
 pub mod disruption;
+pub mod drain;
 pub mod garbage;
 pub mod hpa;
 pub mod kubelet;
@@ -118,4 +119,21 @@ pub trait Controller {
     fn reconcile(&mut self, key: Key, ctx: &mut Ctx<'_>) -> Next;
     /// Handles a container event from the backend (only the kubelet cares).
     fn on_container_event(&mut self, _event: &ContainerEvent, _ctx: &mut Ctx<'_>) {}
+    /// Handles a client-side request (a `kubectl drain` in progress); returns the key to
+    /// queue, if the controller serves the request.
+    fn request(&mut self, _req: &Request) -> Option<Key> {
+        None
+    }
+}
+
+/// Client-side operations that run as loops (kubectl's own retry loops).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// `kubectl drain NODE [--force]`.
+    Drain {
+        /// The node's id.
+        node: u32,
+        /// Evict pods that no controller manages, too.
+        force: bool,
+    },
 }
