@@ -83,8 +83,61 @@ pub fn summary(out: &RunOutput) -> Value {
             "latency_ms_max": lat.last().copied().map(Value::from).unwrap_or(Value::Null),
         },
         "workloads": workloads,
+        "services": service_summary(out),
         "expectations": out.expectations,
     })
+}
+
+/// Per-Service availability from the sampled `:ready_endpoints` columns: from the first
+/// sample with a ready endpoint on, the time with none (sample-based: samples with zero
+/// endpoints times the interval), the lowest count, and the share of samples with at
+/// least one ready endpoint.
+pub fn service_summary(out: &RunOutput) -> serde_json::Map<String, Value> {
+    let m = &out.metrics;
+    let times = m.column("time_s").unwrap_or_default();
+    let mut services = serde_json::Map::new();
+    for c in m.columns() {
+        let Some(name) = c.strip_suffix(":ready_endpoints") else {
+            continue;
+        };
+        let vals = m.column(c).unwrap_or_default();
+        let Some(first) = vals.iter().position(|v| *v > 0.0) else {
+            services.insert(name.to_string(), json!({"ever_ready": false}));
+            continue;
+        };
+        let (mut zero_s, mut up, mut min) = (0.0, 0usize, f64::INFINITY);
+        for i in first..vals.len() {
+            let v = vals[i];
+            min = min.min(v);
+            if v > 0.0 {
+                up += 1;
+            } else if i + 1 < vals.len() {
+                zero_s += times[i + 1] - times[i];
+            }
+        }
+        let n = vals.len() - first;
+        let cap = m
+            .column(&format!("{name}:capacity_ready_pct"))
+            .unwrap_or_default();
+        let min_cap = cap[first..]
+            .iter()
+            .copied()
+            .filter(|v| !v.is_nan())
+            .fold(f64::INFINITY, f64::min);
+        services.insert(
+            name.to_string(),
+            json!({
+                "ever_ready": true,
+                "first_ready_s": times[first],
+                "ready_endpoints_end": vals.last().copied().unwrap_or(0.0),
+                "min_ready_endpoints": min,
+                "seconds_without_endpoints": zero_s,
+                "available_samples_pct": (up as f64 * 10000.0 / n as f64).round() / 100.0,
+                "min_capacity_ready_pct": if min_cap.is_finite() { Value::from(min_cap) } else { Value::Null },
+            }),
+        );
+    }
+    services
 }
 
 /// The journal as JSON lines.
@@ -165,6 +218,12 @@ pub fn plots(out: &RunOutput) -> Result<Vec<(String, String, String)>, Error> {
         ready_cols
             .into_iter()
             .map(|(n, c)| (format!("{n} ready"), c)),
+    );
+    health.extend(
+        m.columns()
+            .iter()
+            .filter_map(|c| c.strip_suffix(":ready_endpoints").map(|n| (n, c)))
+            .map(|(n, c)| (format!("{n} ready endpoints"), col(c))),
     );
     let series: Vec<(&str, &[f64])> = health
         .iter()

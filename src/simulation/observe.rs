@@ -102,6 +102,44 @@ pub fn value(store: &Store, subject: &Subject, field: &str) -> f64 {
     }
 }
 
+/// A Service's ready endpoints (pods matching its selector that are Ready and not being
+/// deleted, as the endpoints controller publishes them) and the desired replicas of the
+/// workloads whose pod template it selects. `None` for a Service without a selector.
+pub fn service_availability(
+    store: &Store,
+    svc: &crate::api::objects::Service,
+) -> Option<(i64, i64)> {
+    if svc.selector.is_empty() {
+        return None;
+    }
+    let sel = crate::api::selector::LabelSelector::from_map(&svc.selector).ok()?;
+    let ns = &svc.meta.namespace;
+    let ready = store
+        .select_pods(ns, &sel)
+        .into_iter()
+        .filter_map(|id| store.pods.get(id))
+        .filter(|p| p.status.ready && p.meta.deletion.is_none())
+        .count() as i64;
+    let mut desired = 0i64;
+    for kind in [Kind::ReplicationController, Kind::ReplicaSet] {
+        for (_, r) in store.rs_arena(kind).iter() {
+            let owned_by_deployment = r
+                .meta
+                .controller_ref()
+                .is_some_and(|o| o.kind == Kind::Deployment);
+            if &r.meta.namespace == ns && !owned_by_deployment && sel.matches(&r.template.labels) {
+                desired += r.replicas as i64;
+            }
+        }
+    }
+    for (_, d) in store.deployments.iter() {
+        if &d.meta.namespace == ns && sel.matches(&d.template.labels) {
+            desired += d.replicas as i64;
+        }
+    }
+    Some((ready, desired))
+}
+
 /// Short kubectl-style prefix of a workload kind.
 pub fn short_kind(kind: Kind) -> &'static str {
     match kind {
@@ -191,6 +229,18 @@ pub fn sample(
             &format!("{p}:available"),
             d.status.available_replicas as f64,
         );
+    }
+    for (_, svc) in store.services.iter_by_name() {
+        if let Some((ready, desired)) = service_availability(store, svc) {
+            let p = format!("svc/{}/{}", svc.meta.namespace, svc.meta.name);
+            m.set(&format!("{p}:ready_endpoints"), ready as f64);
+            let pct = if desired > 0 {
+                (ready as f64 * 10000.0 / desired as f64).round() / 100.0
+            } else {
+                f64::NAN
+            };
+            m.set(&format!("{p}:capacity_ready_pct"), pct);
+        }
     }
     if per_node {
         for (id, n) in store.nodes.iter_by_name() {
