@@ -6,6 +6,7 @@
 pub mod sim;
 
 use crate::api::{Pod, Uid};
+pub use crate::controllers::kubelet::probes::AppModel;
 use crate::engine::SimTime;
 
 /// What happened to a pod's containers.
@@ -17,6 +18,8 @@ pub enum ContainerEventKind {
     Exited(i32),
     /// The containers stopped after a stop request (exit code, 137 when killed).
     Stopped(i32),
+    /// The image could not be pulled (ErrImagePull); the kubelet backs off and retries.
+    PullFailed,
 }
 
 /// A container lifecycle event for one pod.
@@ -64,6 +67,8 @@ pub trait Backend {
         now: SimTime,
         out: &mut Vec<(SimTime, ContainerEvent)>,
     );
+    /// How the pod's application answers probes, relative to its containers' start.
+    fn app_model(&self, p: &Pod) -> AppModel;
     /// Crashes a node: its kubelet and containers stop without reporting anything.
     fn crash_node(&mut self, node: &str, now: SimTime);
     /// Brings a crashed node's kubelet back (its containers are gone).

@@ -10,6 +10,12 @@
 //! | `kubetwin.dev/run-duration` | containers exit this long after starting | run forever |
 //! | `kubetwin.dev/exit-code` | exit code when they do | 0 |
 //! | `kubetwin.dev/termination-delay` | time to exit after SIGTERM (SIGKILL at the grace period) | 0s |
+//! | `kubetwin.dev/startup-duration` | the startup probe succeeds this long after start | 0s |
+//! | `kubetwin.dev/ready-after` | the readiness probe succeeds this long after start (`never`: a version that never becomes ready) | 0s |
+//! | `kubetwin.dev/liveness-fails-after` | the liveness probe fails from this long after start | never |
+//!
+//! Images listed as unavailable (a registry without them) fail to pull: ErrImagePull,
+//! then ImagePullBackOff.
 //!
 //! Draws come from the `backend/start-latency` stream, so they never shift other streams.
 
@@ -31,13 +37,19 @@ pub const RUN_DURATION: &str = "kubetwin.dev/run-duration";
 pub const EXIT_CODE: &str = "kubetwin.dev/exit-code";
 /// Termination delay annotation.
 pub const TERMINATION_DELAY: &str = "kubetwin.dev/termination-delay";
+/// Startup duration annotation (startup probe).
+pub const STARTUP_DURATION: &str = "kubetwin.dev/startup-duration";
+/// Readiness warm-up annotation (`never` for a version that never becomes ready).
+pub const READY_AFTER: &str = "kubetwin.dev/ready-after";
+/// Liveness failure annotation.
+pub const LIVENESS_FAILS_AFTER: &str = "kubetwin.dev/liveness-fails-after";
 
 /// The kubelet's lease renew interval: 25% of the 40 s lease duration
 /// (pkg/kubelet/nodelease: renewIntervalFraction 0.25).
 pub const LEASE_RENEW_INTERVAL: SimDuration = SimDuration::from_secs(10);
 
 /// A pod's simulation knobs, parsed from its annotations.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Behaviour {
     /// Fixed pull latency.
     pub pull_latency: Option<SimDuration>,
@@ -49,6 +61,8 @@ pub struct Behaviour {
     pub exit_code: i32,
     /// Time to exit after SIGTERM.
     pub termination_delay: SimDuration,
+    /// How the application answers probes.
+    pub app: crate::controllers::kubelet::probes::AppModel,
 }
 
 /// A malformed simulation annotation.
@@ -81,6 +95,9 @@ impl Behaviour {
                 START_LATENCY => b.start_latency = Some(dur()?),
                 RUN_DURATION => b.run_duration = Some(dur()?),
                 TERMINATION_DELAY => b.termination_delay = dur()?,
+                STARTUP_DURATION => b.app.started_after = dur()?,
+                READY_AFTER => b.app.ready_after = if v == "never" { None } else { Some(dur()?) },
+                LIVENESS_FAILS_AFTER => b.app.live_for = Some(dur()?),
                 EXIT_CODE => {
                     b.exit_code = v.parse().map_err(|_| BehaviourError {
                         key: k.clone(),
@@ -90,12 +107,25 @@ impl Behaviour {
                 _ => {
                     return Err(BehaviourError {
                         key: k.clone(),
-                        message: "unknown kubetwin annotation (pull-latency, start-latency, run-duration, exit-code, termination-delay)".into(),
+                        message: "unknown kubetwin annotation (pull-latency, start-latency, run-duration, exit-code, termination-delay, startup-duration, ready-after, liveness-fails-after)".into(),
                     });
                 }
             }
         }
         Ok(b)
+    }
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Behaviour {
+            pull_latency: None,
+            start_latency: None,
+            run_duration: None,
+            exit_code: 0,
+            termination_delay: SimDuration::ZERO,
+            app: crate::controllers::kubelet::probes::AppModel::healthy(),
+        }
     }
 }
 
@@ -112,6 +142,7 @@ struct SimNode {
 pub struct SimBackend {
     nodes: BTreeMap<String, SimNode>,
     rng: SimRng,
+    unavailable_images: BTreeSet<String>,
 }
 
 impl SimBackend {
@@ -120,7 +151,14 @@ impl SimBackend {
         SimBackend {
             nodes: BTreeMap::new(),
             rng: streams.stream("backend/start-latency"),
+            unavailable_images: BTreeSet::new(),
         }
+    }
+
+    /// Marks images as missing from the registry (normalised like `nginx` ->
+    /// `nginx:latest`): pulls fail with ErrImagePull.
+    pub fn set_unavailable_images(&mut self, images: &[String]) {
+        self.unavailable_images = images.iter().map(|i| normalize_image(i)).collect();
     }
 
     fn draw(&mut self, lo: f64, hi: f64) -> SimDuration {
@@ -178,19 +216,23 @@ impl Backend for SimBackend {
                 .filter(|img| n.is_none_or(|n| !n.images.contains(img)))
                 .collect()
         };
-        if !missing.is_empty() {
-            latency = latency + b.pull_latency.unwrap_or_else(|| self.draw(2.0, 6.0));
-            if let Some(n) = self.nodes.get_mut(node) {
-                n.images.extend(missing);
-            }
-        }
-        latency = latency + b.start_latency.unwrap_or_else(|| self.draw(0.5, 1.5));
         let ev = |kind| ContainerEvent {
             pod,
             uid: p.meta.uid,
             attempt,
             kind,
         };
+        if !missing.is_empty() {
+            latency = latency + b.pull_latency.unwrap_or_else(|| self.draw(2.0, 6.0));
+            if missing.iter().any(|i| self.unavailable_images.contains(i)) {
+                out.push((now + latency, ev(ContainerEventKind::PullFailed)));
+                return;
+            }
+            if let Some(n) = self.nodes.get_mut(node) {
+                n.images.extend(missing);
+            }
+        }
+        latency = latency + b.start_latency.unwrap_or_else(|| self.draw(0.5, 1.5));
         let started = now + latency;
         out.push((started, ev(ContainerEventKind::Started)));
         if let Some(run) = b.run_duration {
@@ -223,6 +265,12 @@ impl Backend for SimBackend {
                 kind: ContainerEventKind::Stopped(code),
             },
         ));
+    }
+
+    fn app_model(&self, p: &Pod) -> crate::controllers::kubelet::probes::AppModel {
+        Behaviour::from_annotations(&p.meta.annotations)
+            .unwrap_or_default()
+            .app
     }
 
     fn crash_node(&mut self, node: &str, now: SimTime) {

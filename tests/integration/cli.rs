@@ -143,3 +143,40 @@ fn failed_expectation_exits_1_with_a_reproduce_command() {
         stderr(&o)
     );
 }
+
+#[test]
+fn probes_follow_the_worker_schedule() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let o = kubetwin(&[
+        "run",
+        "scenarios/probes.yaml",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let events = read(&out.join("events.jsonl"));
+    let times = |pod_prefix: &str, reason: &str| -> Vec<u64> {
+        events
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|v| {
+                v["reason"] == reason && v["name"].as_str().unwrap_or("").starts_with(pod_prefix)
+            })
+            .map(|v| v["t_ms"].as_u64().unwrap())
+            .collect()
+    };
+    // Liveness fails from 2m after each start; probes every 10 s on the worker's grid
+    // (admission at 0 s); the third failure kills: 150 s, then 300 s after the restart.
+    let kills = times("worker-", "Killing");
+    assert_eq!(&kills[..2], &[150_000, 300_000]);
+    let backoff: Vec<String> = events
+        .lines()
+        .filter(|l| l.contains("\"BackOff\"") && l.contains("worker-"))
+        .map(String::from)
+        .collect();
+    assert!(
+        backoff[0].contains("Back-off 10s"),
+        "first restart immediate, then 10 s: {backoff:?}"
+    );
+}

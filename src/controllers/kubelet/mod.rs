@@ -11,6 +11,7 @@
 //! A kubelet whose node is down does nothing: its pods stay as they were in the API
 //! until the node lifecycle controller acts.
 
+pub mod probes;
 pub mod rules;
 
 use super::{Controller, Ctx, Key, Next, WorkQueue};
@@ -47,8 +48,16 @@ struct PodRun {
     state: RunState,
     admitted_at: SimTime,
     ready_at: Option<SimTime>,
+    /// When a liveness or startup probe kills the containers, and which probe.
+    kill_at: Option<(SimTime, &'static str)>,
+    /// The image-pull back-off of the next failed pull (10 s doubling to 300 s).
+    pull_backoff: SimDuration,
     incarnation: u64,
 }
+
+/// Image pull back-off bounds (pkg/kubelet: flowcontrol.NewBackOff(10s, 300s)).
+const PULL_BACKOFF_INITIAL: SimDuration = SimDuration::from_secs(10);
+const PULL_BACKOFF_MAX: SimDuration = SimDuration::from_secs(300);
 
 /// The kubelet controller.
 pub struct Kubelet {
@@ -275,6 +284,8 @@ impl Controller for Kubelet {
                     state: RunState::Starting,
                     admitted_at: now,
                     ready_at: None,
+                    kill_at: None,
+                    pull_backoff: PULL_BACKOFF_INITIAL,
                     incarnation: self.backend.borrow().node_incarnation(&node),
                 },
             );
@@ -310,18 +321,43 @@ impl Controller for Kubelet {
             }
             RunState::BackOff(at) => ctx.requeue_at(at, key),
             RunState::Running => {
-                if let Some(at) = run.ready_at {
-                    if at <= now {
-                        self.runs.get_mut(&id).expect("exists").ready_at = None;
-                        ctx.store.update_pod(id, now, |p| {
-                            for c in &mut p.status.containers {
-                                c.ready = true;
-                            }
-                            set_ready(p, true, now);
+                if let Some((at, probe)) = run.kill_at
+                    && at <= now
+                {
+                    let (ns, name) = (p.meta.namespace.clone(), p.meta.name.clone());
+                    let c = p.spec.containers[0].name.clone();
+                    ctx.store
+                        .record_event(now, Kind::Pod, &ns, &name, "Unhealthy", || {
+                            format!("{probe} probe failed")
                         });
-                    } else {
-                        ctx.requeue_at(at, key);
-                    }
+                    ctx.store
+                        .record_event(now, Kind::Pod, &ns, &name, "Killing", || {
+                            format!(
+                                "Container {c} failed {} probe, will be restarted",
+                                probe.to_ascii_lowercase()
+                            )
+                        });
+                    self.container_exited(id, 137, ctx);
+                    return Next::Done;
+                }
+                if let Some(at) = run.ready_at
+                    && at <= now
+                {
+                    self.runs.get_mut(&id).expect("exists").ready_at = None;
+                    ctx.store.update_pod(id, now, |p| {
+                        for c in &mut p.status.containers {
+                            c.ready = true;
+                        }
+                        set_ready(p, true, now);
+                    });
+                }
+                let r = self.runs.get(&id).expect("exists");
+                let next = [r.ready_at, r.kill_at.map(|k| k.0)]
+                    .into_iter()
+                    .flatten()
+                    .min();
+                if let Some(at) = next {
+                    ctx.requeue_at(at, key);
                 }
             }
             _ => {}
@@ -350,39 +386,20 @@ impl Controller for Kubelet {
                 if run.state != RunState::Starting {
                     return;
                 }
-                let readiness = p
-                    .spec
-                    .containers
-                    .iter()
-                    .filter_map(|c| c.readiness.as_ref())
-                    .max_by_key(|r| r.initial_delay_seconds);
-                // Readiness: the probe runs at admission + k*period; the first one at least
-                // initialDelaySeconds after start succeeds; successThreshold in a row.
-                let ready_at = readiness.map(|r| {
-                    let period = SimDuration::from_secs(r.period_seconds.max(1) as u64).as_nanos();
-                    let earliest =
-                        now + SimDuration::from_secs(r.initial_delay_seconds.max(0) as u64);
-                    let since = earliest.since(run.admitted_at).as_nanos();
-                    let k = since.div_ceil(period);
-                    SimTime(
-                        run.admitted_at.as_nanos()
-                            + (k + r.success_threshold.max(1) as u64 - 1) * period,
-                    )
-                });
+                let (ready_at, kill_at) = self.probe_schedule(p, run.admitted_at, now);
+                // Ready at once without probes; later after a readiness probe or warm-up.
+                let ready_now = ready_at.is_some_and(|t| t <= now);
+                let ready_at = ready_at.filter(|t| *t > now);
                 let r = self.runs.get_mut(&ev.pod).expect("exists");
                 r.state = RunState::Running;
                 r.ready_at = ready_at;
+                r.kill_at = kill_at;
+                r.pull_backoff = PULL_BACKOFF_INITIAL;
                 let restarted = run.attempt > 0;
                 ctx.store.update_pod(ev.pod, now, |p| {
                     p.status.phase = PodPhase::Running;
-                    set_containers(
-                        p,
-                        ContainerState::Running(now),
-                        ready_at.is_none(),
-                        "",
-                        false,
-                    );
-                    if ready_at.is_none() {
+                    set_containers(p, ContainerState::Running(now), ready_now, "", false);
+                    if ready_now {
                         set_ready(p, true, now);
                     }
                 });
@@ -394,51 +411,37 @@ impl Controller for Kubelet {
                             "Started container".into()
                         }
                     });
-                if let Some(at) = ready_at {
+                let next = [ready_at, kill_at.map(|k| k.0)].into_iter().flatten().min();
+                if let Some(at) = next {
                     ctx.requeue_at(at, key);
                 }
+            }
+            ContainerEventKind::PullFailed => {
+                if run.state != RunState::Starting {
+                    return;
+                }
+                let delay = run.pull_backoff;
+                let at = now + delay;
+                let r = self.runs.get_mut(&ev.pod).expect("exists");
+                r.state = RunState::BackOff(at);
+                r.pull_backoff = delay.doubled().min(PULL_BACKOFF_MAX);
+                let image = p
+                    .spec
+                    .containers
+                    .first()
+                    .map(|c| c.image.clone())
+                    .unwrap_or_default();
+                ctx.store.update_pod(ev.pod, now, |p| {
+                    set_containers(p, ContainerState::Waiting, false, "ImagePullBackOff", false)
+                });
+                ctx.store.record_event(now, Kind::Pod, &ns, &name, "Failed", || format!("Failed to pull image \"{image}\": not found (ErrImagePull); back-off {delay}"));
+                ctx.requeue_at(at, key);
             }
             ContainerEventKind::Exited(code) => {
                 if run.state != RunState::Running {
                     return;
                 }
-                let restart = match p.spec.restart_policy {
-                    RestartPolicy::Always => true,
-                    RestartPolicy::OnFailure => code != 0,
-                    RestartPolicy::Never => false,
-                };
-                if restart {
-                    let delay = self
-                        .backoff
-                        .next_restart_delay(&ev.uid.to_string(), now.as_secs() as i64);
-                    let at = now + SimDuration::from_secs(delay.max(0) as u64);
-                    self.runs.get_mut(&ev.pod).expect("exists").state = RunState::BackOff(at);
-                    ctx.store.update_pod(ev.pod, now, |p| {
-                        let reason = if delay > 0 {
-                            "CrashLoopBackOff"
-                        } else {
-                            "Completed"
-                        };
-                        set_containers(p, ContainerState::Waiting, false, reason, true);
-                        set_ready(p, false, now);
-                    });
-                    if delay > 0 {
-                        ctx.store.record_event(now, Kind::Pod, &ns, &name, "BackOff", || format!("Back-off {delay}s restarting failed container (exit code {code})"));
-                    }
-                    ctx.requeue_at(at, key);
-                } else {
-                    self.runs.get_mut(&ev.pod).expect("exists").state = RunState::Done;
-                    ctx.store.update_pod(ev.pod, now, |p| {
-                        p.status.phase = if code == 0 {
-                            PodPhase::Succeeded
-                        } else {
-                            PodPhase::Failed
-                        };
-                        let reason = if code == 0 { "Completed" } else { "Error" };
-                        set_containers(p, ContainerState::Terminated(code), false, reason, false);
-                        set_ready(p, false, now);
-                    });
-                }
+                self.container_exited(ev.pod, code, ctx);
             }
             ContainerEventKind::Stopped(code) => {
                 self.runs.get_mut(&ev.pod).expect("exists").state = RunState::Done;
@@ -451,6 +454,163 @@ impl Controller for Kubelet {
                 ctx.store.remove_pod(ev.pod, now);
                 self.runs.remove(&ev.pod);
             }
+        }
+    }
+}
+
+impl Kubelet {
+    /// When the pod becomes Ready and when a probe kills it, for containers started at
+    /// `started`: the startup probe gates the others; readiness and liveness follow the
+    /// backend's application model (see [`probes`]). The first container that defines a
+    /// probe of a kind speaks for the pod (containers share one lifecycle here).
+    fn probe_schedule(
+        &self,
+        p: &Pod,
+        origin: SimTime,
+        started: SimTime,
+    ) -> (Option<SimTime>, Option<(SimTime, &'static str)>) {
+        use probes::first_transition;
+        use rules::{ProbeResult, ProbeType};
+        let app = self.backend.borrow().app_model(p);
+        let find = |f: fn(&crate::api::Container) -> Option<&crate::api::objects::Probe>| {
+            p.spec.containers.iter().find_map(f)
+        };
+        let delay = |pr: &crate::api::objects::Probe| {
+            started + SimDuration::from_secs(pr.initial_delay_seconds.max(0) as u64)
+        };
+        let mut kill = None;
+        let gate = match find(|c| c.startup.as_ref()) {
+            None => Some(started),
+            Some(pr) => {
+                let up = started + app.started_after;
+                match first_transition(ProbeType::Startup, pr, origin, delay(pr), up, |t| {
+                    if t >= up {
+                        ProbeResult::Success
+                    } else {
+                        ProbeResult::Failure
+                    }
+                }) {
+                    Some(t) if t.kill => {
+                        kill = Some((t.at, "Startup"));
+                        None
+                    }
+                    Some(t) => Some(t.at),
+                    None => None,
+                }
+            }
+        };
+        let Some(gate) = gate else {
+            return (None, kill);
+        };
+        let ready_at = match find(|c| c.readiness.as_ref()) {
+            None => Some(gate),
+            Some(pr) => {
+                let from = app.ready_after.map(|d| started + d);
+                let settled = from.unwrap_or(started);
+                first_transition(
+                    ProbeType::Readiness,
+                    pr,
+                    origin,
+                    delay(pr).max(gate),
+                    settled,
+                    |t| {
+                        if from.is_some_and(|f| t >= f) {
+                            ProbeResult::Success
+                        } else {
+                            ProbeResult::Failure
+                        }
+                    },
+                )
+                .filter(|t| t.published == ProbeResult::Success)
+                .map(|t| t.at)
+            }
+        };
+        if let Some(pr) = find(|c| c.liveness.as_ref())
+            && let Some(d) = app.live_for
+        {
+            let fail_from = started + d;
+            if let Some(t) = first_transition(
+                ProbeType::Liveness,
+                pr,
+                origin,
+                delay(pr).max(gate),
+                fail_from,
+                |t| {
+                    if t >= fail_from {
+                        ProbeResult::Failure
+                    } else {
+                        ProbeResult::Success
+                    }
+                },
+            ) && t.kill
+            {
+                kill = Some((t.at, "Liveness"));
+            }
+        }
+        // A pod that would be ready only after it is killed never becomes ready.
+        let ready_at = match (ready_at, kill) {
+            (Some(r), Some((k, _))) if r >= k => None,
+            (r, _) => r,
+        };
+        (ready_at, kill)
+    }
+
+    /// The containers exited (on their own or killed by a probe) with `code`: restart per
+    /// `restartPolicy` with CrashLoopBackOff, or finish the pod.
+    fn container_exited(&mut self, id: u32, code: i32, ctx: &mut Ctx<'_>) {
+        let now = ctx.now;
+        let Some(p) = ctx.store.pods.get(id) else {
+            return;
+        };
+        let (ns, name, uid) = (p.meta.namespace.clone(), p.meta.name.clone(), p.meta.uid);
+        let key = Key::new(Kind::Pod, id);
+        if let Some(r) = self.runs.get_mut(&id) {
+            r.ready_at = None;
+            r.kill_at = None;
+        }
+        let restart = match p.spec.restart_policy {
+            RestartPolicy::Always => true,
+            RestartPolicy::OnFailure => code != 0,
+            RestartPolicy::Never => false,
+        };
+        if restart {
+            let delay = self
+                .backoff
+                .next_restart_delay(&uid.to_string(), now.as_secs() as i64);
+            let at = now + SimDuration::from_secs(delay.max(0) as u64);
+            if let Some(r) = self.runs.get_mut(&id) {
+                r.state = RunState::BackOff(at);
+            }
+            ctx.store.update_pod(id, now, |p| {
+                let reason = if delay > 0 {
+                    "CrashLoopBackOff"
+                } else {
+                    "Completed"
+                };
+                set_containers(p, ContainerState::Waiting, false, reason, true);
+                set_ready(p, false, now);
+            });
+            if delay > 0 {
+                ctx.store
+                    .record_event(now, Kind::Pod, &ns, &name, "BackOff", || {
+                        format!("Back-off {delay}s restarting failed container (exit code {code})")
+                    });
+            }
+            ctx.requeue_at(at, key);
+        } else {
+            if let Some(r) = self.runs.get_mut(&id) {
+                r.state = RunState::Done;
+            }
+            ctx.store.update_pod(id, now, |p| {
+                p.status.phase = if code == 0 {
+                    PodPhase::Succeeded
+                } else {
+                    PodPhase::Failed
+                };
+                let reason = if code == 0 { "Completed" } else { "Error" };
+                set_containers(p, ContainerState::Terminated(code), false, reason, false);
+                set_ready(p, false, now);
+            });
         }
     }
 }
