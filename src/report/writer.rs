@@ -280,9 +280,14 @@ pub fn write_report(dir: &Path, out: &RunOutput) -> Result<(), Error> {
         .map(|(n, c, _)| (n.as_str(), c.as_str()))
         .collect();
     let title = format!("kubetwin: {} (seed {})", out.scenario, out.seed);
+    // The expectations have their own table on the page.
+    let mut figures = summary.clone();
+    if let Some(o) = figures.as_object_mut() {
+        o.remove("expectations");
+    }
     let html = render(&HtmlReport {
         title: &title,
-        summary: &summary,
+        summary: &figures,
         expectations: &rows,
         plots: &plot_refs,
         files: &["summary.json", "metrics.csv", "events.jsonl"],
