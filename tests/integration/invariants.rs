@@ -77,3 +77,87 @@ proptest! {
         }
     }
 }
+
+mod pdb {
+    use kubetwin::api::manifest::load_str;
+    use kubetwin::api::objects::PodPhase;
+    use kubetwin::api::{Kind, OwnerRef, Store};
+    use kubetwin::controllers::disruption::controller::DisruptionController;
+    use kubetwin::controllers::disruption::eviction::evict;
+    use kubetwin::controllers::disruption::rules::EvictionOutcome;
+    use kubetwin::controllers::{Controller, Ctx, Key, Outbox};
+    use kubetwin::engine::{RngStreams, SimTime};
+    use proptest::prelude::*;
+
+    fn setup(replicas: usize, ready: &[bool], budget: &str) -> Store {
+        let mut store = Store::new(RngStreams::new(1).stream("n"), false);
+        let objs = format!(
+            "apiVersion: v1\nkind: Node\nmetadata: {{name: a}}\nstatus: {{capacity: {{cpu: '64', memory: 64Gi, pods: '110'}}}}\n---\n\
+             apiVersion: v1\nkind: ReplicationController\nmetadata: {{name: web}}\nspec:\n  replicas: {replicas}\n  selector: {{app: web}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec: {{containers: [{{name: c, image: nginx}}]}}\n---\n\
+             apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: web}}\nspec:\n  {budget}\n  selector: {{matchLabels: {{app: web}}}}\n"
+        );
+        for l in load_str(&objs, "t.yaml", 1).unwrap().objects {
+            store.create(l.object, SimTime::ZERO).unwrap();
+        }
+        let uid = store.rcs.get(0).unwrap().meta.uid;
+        for (i, r) in ready.iter().enumerate() {
+            let p = format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: web-{i}, labels: {{app: web}}}}\nspec: {{nodeName: a, containers: [{{name: c, image: nginx}}]}}\n"
+            );
+            let mut o = load_str(&p, "p.yaml", 1).unwrap().objects.remove(0).object;
+            o.meta_mut().owners.push(OwnerRef {
+                kind: Kind::ReplicationController,
+                name: "web".into(),
+                uid,
+                controller: true,
+            });
+            let (_, id) = store.create(o, SimTime::ZERO).unwrap();
+            let r = *r;
+            store.update_pod(id, SimTime::ZERO, |p| {
+                p.status.phase = PodPhase::Running;
+                p.status.ready = r;
+            });
+        }
+        store
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        /// Evicting pods one by one (the controller recomputing the budget between
+        /// evictions, as it does on every pod change) never leaves fewer healthy pods than
+        /// the budget desires, unless there were fewer to begin with.
+        #[test]
+        fn no_eviction_violates_a_pdb(
+            ready in proptest::collection::vec(proptest::bool::weighted(0.8), 1..12),
+            replicas in 1usize..12,
+            budget in prop_oneof![
+                (0u32..10).prop_map(|n| format!("minAvailable: {n}")),
+                (0u32..101).prop_map(|p| format!("minAvailable: \"{p}%\"")),
+                (0u32..6).prop_map(|n| format!("maxUnavailable: {n}")),
+                (0u32..101).prop_map(|p| format!("maxUnavailable: \"{p}%\"")),
+            ],
+            order in proptest::collection::vec(0usize..12, 0..24),
+        ) {
+            let mut store = setup(replicas, &ready, &budget);
+            let mut rng = RngStreams::new(1).stream("c");
+            let mut out = Outbox::default();
+            let mut dc = DisruptionController::new();
+            let now = SimTime::from_secs(1);
+            let pdb = Key::new(Kind::PodDisruptionBudget, 0);
+            dc.reconcile(pdb, &mut Ctx { now, store: &mut store, rng: &mut rng, out: &mut out });
+            let healthy = |s: &Store| s.pods.iter().filter(|(_, p)| p.status.ready && p.meta.deletion.is_none()).count() as i32;
+            let start_healthy = healthy(&store);
+            for i in order {
+                let name = format!("web-{}", i % ready.len());
+                let Some(id) = store.pods.id_of("default", &name) else { continue };
+                let was_healthy = store.pods.get(id).is_some_and(|p| p.status.ready && p.meta.deletion.is_none());
+                let desired = store.pdbs.get(0).unwrap().status.desired_healthy;
+                let outcome = evict(&mut store, id, now);
+                if outcome == EvictionOutcome::Evicted && was_healthy {
+                    prop_assert!(healthy(&store) >= desired.min(start_healthy) , "{budget}: healthy {} < desired {desired}", healthy(&store));
+                }
+                dc.reconcile(pdb, &mut Ctx { now, store: &mut store, rng: &mut rng, out: &mut out });
+            }
+        }
+    }
+}
