@@ -1078,6 +1078,162 @@ pub fn scheduling_latency(p: &Pod) -> Option<SimDuration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::manifest::load_str;
+    use crate::controllers::Outbox;
+    use crate::engine::{RngStreams, SimTime};
+
+    fn store_with(yaml: &str) -> Store {
+        let mut s = Store::new(RngStreams::new(1).stream("names"), false);
+        let loaded = load_str(yaml, "t.yaml", 1).expect("valid yaml");
+        for l in loaded.objects {
+            s.create(l.object, SimTime::ZERO).expect("created");
+        }
+        s
+    }
+
+    fn node(name: &str, zone: &str, extra: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: Node\nmetadata:\n  name: {name}\n  labels:\n    topology.kubernetes.io/zone: {zone}\n    kubernetes.io/hostname: {name}\n{extra}status:\n  allocatable: {{cpu: '4', memory: 8Gi, pods: '110'}}\n  capacity: {{cpu: '4', memory: 8Gi, pods: '110'}}\n---\n"
+        )
+    }
+
+    /// Schedules every pending pod in `s`; returns (pod name -> node name, journal messages).
+    fn run(s: &mut Store) -> (BTreeMap<String, String>, Vec<String>) {
+        let mut sched = Scheduler::new(SchedulerConfig {
+            tie_break_by_name: true,
+            ..SchedulerConfig::default()
+        });
+        let mut rng = RngStreams::new(1).stream("sched");
+        let mut out = Outbox::default();
+        let mut wq = WorkQueue::default();
+        for c in s.take_changes() {
+            sched.on_change(&c, s, &mut wq);
+        }
+        let mut ctx = Ctx {
+            now: SimTime::ZERO,
+            store: s,
+            rng: &mut rng,
+            out: &mut out,
+        };
+        sched.reconcile(Key::SINGLETON, &mut ctx);
+        let placed = s
+            .pods
+            .iter_by_name()
+            .map(|(_, p)| (p.meta.name.clone(), p.spec.node_name.clone()))
+            .collect();
+        let msgs = s
+            .take_journal()
+            .into_iter()
+            .filter(|j| j.reason == "FailedScheduling")
+            .map(|j| j.message)
+            .collect();
+        (placed, msgs)
+    }
+
+    fn pod(name: &str, labels: &str, spec_extra: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: default\n  labels: {{{labels}}}\nspec:\n{spec_extra}  containers:\n  - name: c\n    image: nginx\n    resources: {{requests: {{cpu: 100m, memory: 100Mi}}}}\n---\n"
+        )
+    }
+
+    #[test]
+    fn spread_do_not_schedule_across_zones() {
+        let mut y = node("a1", "a", "") + &node("a2", "a", "") + &node("b1", "b", "");
+        let tsc = "  topologySpreadConstraints:\n  - maxSkew: 1\n    topologyKey: topology.kubernetes.io/zone\n    whenUnsatisfiable: DoNotSchedule\n    labelSelector: {matchLabels: {app: web}}\n";
+        for i in 0..4 {
+            y += &pod(&format!("web-{i}"), "app: web", tsc);
+        }
+        let mut s = store_with(&y);
+        let (placed, _) = run(&mut s);
+        let in_a = placed.values().filter(|n| n.starts_with('a')).count();
+        let in_b = placed.values().filter(|n| n.starts_with('b')).count();
+        assert_eq!((in_a, in_b), (2, 2), "{placed:?}");
+    }
+
+    #[test]
+    fn spread_missing_label_and_skew_reasons() {
+        let y = node("a1", "a", "")
+            + "apiVersion: v1\nkind: Node\nmetadata:\n  name: nolabel\nstatus:\n  allocatable: {cpu: '4', memory: 8Gi, pods: '110'}\n---\n"
+            + &pod(
+                "w",
+                "app: web",
+                "  topologySpreadConstraints:\n  - maxSkew: 1\n    topologyKey: topology.kubernetes.io/zone\n    whenUnsatisfiable: DoNotSchedule\n    labelSelector: {matchLabels: {app: web}}\n  nodeSelector: {kubernetes.io/hostname: nolabel}\n",
+            );
+        let mut s = store_with(&y);
+        let (_, msgs) = run(&mut s);
+        assert_eq!(
+            msgs,
+            vec!["0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) didn't match pod topology spread constraints (missing required label).".to_string()]
+        );
+    }
+
+    #[test]
+    fn taints_and_affinity_scores() {
+        // b1 has a PreferNoSchedule taint, c1 is preferred by affinity weight 10 but tainted
+        // NoSchedule: a1 wins over b1 by the taint score.
+        let y = node("a1", "a", "")
+            + &node(
+                "b1",
+                "b",
+                "spec:\n  taints: [{key: k, value: v, effect: PreferNoSchedule}]\n",
+            )
+            + &node(
+                "c1",
+                "c",
+                "spec:\n  taints: [{key: k, value: v, effect: NoSchedule}]\n",
+            )
+            + &pod(
+                "p",
+                "",
+                "  affinity:\n    nodeAffinity:\n      preferredDuringSchedulingIgnoredDuringExecution:\n      - weight: 10\n        preference: {matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [b, c]}]}\n",
+            );
+        let mut s = store_with(&y);
+        let (placed, _) = run(&mut s);
+        // b1: affinity 100*2 + taint 0*3 = 200; a1: 0*2 + 100*3 = 300.
+        assert_eq!(placed["p"], "a1");
+    }
+
+    #[test]
+    fn affinity_preference_breaks_equal_nodes() {
+        let y = node("a1", "a", "")
+            + &node("b1", "b", "")
+            + &pod(
+                "p",
+                "",
+                "  affinity:\n    nodeAffinity:\n      preferredDuringSchedulingIgnoredDuringExecution:\n      - weight: 1\n        preference: {matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [b]}]}\n",
+            );
+        let mut s = store_with(&y);
+        let (placed, _) = run(&mut s);
+        assert_eq!(placed["p"], "b1");
+    }
+
+    #[test]
+    fn host_port_conflict() {
+        let port = "  containers:\n  - name: c\n    image: nginx\n    ports: [{containerPort: 80, hostPort: 8080}]\n";
+        let mk = |name: &str| {
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: default}}\nspec:\n{port}---\n"
+            )
+        };
+        let y = node("a1", "a", "") + &mk("p1") + &mk("p2");
+        let mut s = store_with(&y);
+        let (placed, msgs) = run(&mut s);
+        assert_eq!(placed["p1"], "a1");
+        assert_eq!(placed["p2"], "");
+        assert_eq!(
+            msgs,
+            vec!["0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports.".to_string()]
+        );
+    }
+
+    #[test]
+    fn default_profile_weights() {
+        let p = Profile::default();
+        assert_eq!(p.score_weight(names::TAINT_TOLERATION), 3);
+        assert_eq!(p.score_weight(names::POD_TOPOLOGY_SPREAD), 2);
+        assert_eq!(p.score_weight(names::IMAGE_LOCALITY), 1);
+        assert!(p.filter_enabled(names::NODE_PORTS));
+    }
 
     #[test]
     fn fit_error_shape() {
