@@ -1083,7 +1083,7 @@ mod tests {
     use crate::engine::{RngStreams, SimTime};
 
     fn store_with(yaml: &str) -> Store {
-        let mut s = Store::new(RngStreams::new(1).stream("names"), false);
+        let mut s = Store::new(RngStreams::new(1).stream("names"), true);
         let loaded = load_str(yaml, "t.yaml", 1).expect("valid yaml");
         for l in loaded.objects {
             s.create(l.object, SimTime::ZERO).expect("created");
