@@ -474,6 +474,17 @@ fn pod_spec(field: &str, s: core::PodSpec, in_template: bool) -> R<PodSpec> {
     {
         init_containers.push(container(&format!("{field}.initContainers[{i}]"), c, true)?);
     }
+    // pkg/apis/core/v1/defaults.go SetDefaults_Pod: with hostNetwork, a port's hostPort
+    // defaults to its containerPort.
+    if s.host_network == Some(true) {
+        for c in containers.iter_mut().chain(init_containers.iter_mut()) {
+            for p in &mut c.ports {
+                if p.host_port == 0 {
+                    p.host_port = p.container_port;
+                }
+            }
+        }
+    }
     let restart_policy = match s.restart_policy.as_deref() {
         None | Some("") | Some("Always") => RestartPolicy::Always,
         Some("OnFailure") => RestartPolicy::OnFailure,
@@ -530,7 +541,75 @@ fn pod_spec(field: &str, s: core::PodSpec, in_template: bool) -> R<PodSpec> {
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| "ClusterFirst".into()),
         host_network: s.host_network.unwrap_or(false),
+        topology_spread_constraints: spread_constraints(
+            &format!("{field}.topologySpreadConstraints"),
+            s.topology_spread_constraints,
+        )?,
     })
+}
+
+/// Converts `topologySpreadConstraints` with the API defaults and validation
+/// (pkg/apis/core/validation: validateTopologySpreadConstraints, the parts that matter).
+fn spread_constraints(
+    field: &str,
+    cs: Option<Vec<core::TopologySpreadConstraint>>,
+) -> R<Vec<TopologySpreadConstraint>> {
+    let mut out = Vec::new();
+    for (i, c) in cs.unwrap_or_default().into_iter().enumerate() {
+        let f = format!("{field}[{i}]");
+        if c.max_skew < 1 {
+            return err(
+                format!("{f}.maxSkew"),
+                format!("must be greater than zero, got {}", c.max_skew),
+            );
+        }
+        if c.topology_key.is_empty() {
+            return err(format!("{f}.topologyKey"), "can not be empty");
+        }
+        let do_not_schedule = match c.when_unsatisfiable.as_str() {
+            "DoNotSchedule" => true,
+            "ScheduleAnyway" => false,
+            other => {
+                return err(
+                    format!("{f}.whenUnsatisfiable"),
+                    format!("unsupported value {other:?} (DoNotSchedule, ScheduleAnyway)"),
+                );
+            }
+        };
+        let min_domains = c.min_domains.unwrap_or(1);
+        if min_domains < 1 {
+            return err(
+                format!("{f}.minDomains"),
+                format!("must be greater than zero, got {min_domains}"),
+            );
+        }
+        let policy = |name: &str, v: Option<String>, default_honor: bool| -> R<bool> {
+            match v.as_deref() {
+                None | Some("") => Ok(default_honor),
+                Some("Honor") => Ok(true),
+                Some("Ignore") => Ok(false),
+                Some(other) => err(
+                    format!("{f}.{name}"),
+                    format!("unsupported value {other:?} (Honor, Ignore)"),
+                ),
+            }
+        };
+        let label_selector = match &c.label_selector {
+            Some(s) => Some(label_selector(&format!("{f}.labelSelector"), s)?),
+            None => None,
+        };
+        out.push(TopologySpreadConstraint {
+            max_skew: c.max_skew,
+            topology_key: c.topology_key.clone(),
+            do_not_schedule,
+            label_selector,
+            match_label_keys: c.match_label_keys.clone().unwrap_or_default(),
+            min_domains,
+            node_affinity_policy_honor: policy("nodeAffinityPolicy", c.node_affinity_policy, true)?,
+            node_taints_policy_honor: policy("nodeTaintsPolicy", c.node_taints_policy, false)?,
+        });
+    }
+    Ok(out)
 }
 
 fn template(field: &str, t: Option<core::PodTemplateSpec>) -> R<PodTemplate> {

@@ -270,6 +270,29 @@ pub struct PodSpec {
     pub dns_policy: String,
     /// `hostNetwork`.
     pub host_network: bool,
+    /// `topologySpreadConstraints`.
+    pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
+}
+
+/// One `pod.spec.topologySpreadConstraints` entry, defaulted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopologySpreadConstraint {
+    /// `maxSkew` (>= 1).
+    pub max_skew: i32,
+    /// `topologyKey`.
+    pub topology_key: String,
+    /// `whenUnsatisfiable`: true for `DoNotSchedule`, false for `ScheduleAnyway`.
+    pub do_not_schedule: bool,
+    /// `labelSelector` (`None` when absent: matches nothing).
+    pub label_selector: Option<LabelSelector>,
+    /// `matchLabelKeys`.
+    pub match_label_keys: Vec<String>,
+    /// `minDomains` (default 1).
+    pub min_domains: i32,
+    /// `nodeAffinityPolicy` is `Honor` (the default).
+    pub node_affinity_policy_honor: bool,
+    /// `nodeTaintsPolicy` is `Honor` (default `Ignore`).
+    pub node_taints_policy_honor: bool,
 }
 
 impl PodSpec {

@@ -149,6 +149,38 @@ pub struct NodeUsage {
     pub non_zero_memory: i64,
     /// Number of pods.
     pub pods: i64,
+    /// Host ports in use, `(protocol, port, number of containers using it)`, sorted
+    /// (the scheduler's NodeInfo.UsedPorts; every host IP is the wildcard `0.0.0.0`).
+    pub host_ports: Vec<(String, i32, i64)>,
+}
+
+impl NodeUsage {
+    /// Whether `protocol`/`port` is in use on the node.
+    pub fn host_port_used(&self, protocol: &str, port: i32) -> bool {
+        self.host_ports
+            .iter()
+            .any(|(p, n, c)| *n == port && p == protocol && *c > 0)
+    }
+
+    fn add_host_port(&mut self, protocol: &str, port: i32, delta: i64) {
+        match self
+            .host_ports
+            .binary_search_by(|(p, n, _)| (p.as_str(), *n).cmp(&(protocol, port)))
+        {
+            Ok(i) => {
+                self.host_ports[i].2 += delta;
+                if self.host_ports[i].2 <= 0 {
+                    self.host_ports.remove(i);
+                }
+            }
+            Err(i) => {
+                if delta > 0 {
+                    self.host_ports
+                        .insert(i, (protocol.to_string(), port, delta));
+                }
+            }
+        }
+    }
 }
 
 /// The scheduler's default CPU request for a container that sets none (millicores);
@@ -725,6 +757,15 @@ impl Store {
         let terminal = p.status.phase.is_terminal();
         let (nzc, nzm) = non_zero_requests(&p.spec);
         let requests = p.requests.clone();
+        let ports: Vec<(String, i32)> = p
+            .spec
+            .containers
+            .iter()
+            .chain(&p.spec.init_containers)
+            .flat_map(|c| &c.ports)
+            .filter(|cp| cp.host_port > 0)
+            .map(|cp| (cp.protocol.clone(), cp.host_port))
+            .collect();
         let set = &mut self.pods_by_node[n as usize];
         if sign > 0 {
             set.insert(id);
@@ -741,6 +782,9 @@ impl Store {
             u.non_zero_cpu_milli += sign * nzc;
             u.non_zero_memory += sign * nzm;
             u.pods += sign;
+            for (proto, port) in &ports {
+                u.add_host_port(proto, *port, sign);
+            }
         }
     }
 
@@ -1171,6 +1215,7 @@ mod tests {
             priority_class_name: String::new(),
             restart_policy: RestartPolicy::Always,
             termination_grace_period_seconds: 30,
+            topology_spread_constraints: Vec::new(),
             scheduler_name: "default-scheduler".into(),
             dns_policy: "ClusterFirst".into(),
             host_network: false,

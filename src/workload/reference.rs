@@ -114,6 +114,7 @@ pub fn reference_scenario(p: ReferenceParams) -> Scenario {
             scheduler_name: "default-scheduler".into(),
             dns_policy: "ClusterFirst".into(),
             host_network: false,
+            topology_spread_constraints: Vec::new(),
         };
         let meta = ObjectMeta {
             name: format!("pod-{:06}", i + 1),

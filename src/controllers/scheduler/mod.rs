@@ -1,46 +1,79 @@
-//! The scheduler (first version): the default profile's filters for what the object
-//! model carries today (NodeUnschedulable, TaintToleration, NodeAffinity,
-//! NodeResourcesFit) and the NodeResourcesFit LeastAllocated score, with upstream's
-//! node sampling (pkg/scheduler/schedule_one.go `numFeasibleNodesToFind`, the rotating
-//! `nextStartNodeIndex`, the zone-interleaved node order of
-//! pkg/scheduler/backend/cache/node_tree.go) and `selectHost`'s reservoir-sampled tie
-//! break. The scheduling [`queue`] orders pods by priority then arrival and backs off
-//! unschedulable pods. Per-node sums come from the store's incremental aggregates, so a
-//! pod costs O(nodes examined).
+//! The scheduler: upstream's default profile ([`profile::Profile`]) for what the object
+//! model carries. Filters in upstream order (NodeUnschedulable, NodeName, TaintToleration,
+//! NodeAffinity, NodePorts, NodeResourcesFit, PodTopologySpread), then the weighted Score
+//! plugins (TaintToleration, NodeAffinity, NodeResourcesFit, PodTopologySpread with the
+//! system default constraints, NodeResourcesBalancedAllocation, ImageLocality) with their
+//! NormalizeScore, as pkg/scheduler/framework/runtime/framework.go RunScorePlugins sums them.
+//! Upstream's node sampling (pkg/scheduler/schedule_one.go `numFeasibleNodesToFind`, the
+//! rotating `nextStartNodeIndex`, the zone-interleaved node order of
+//! pkg/scheduler/backend/cache/node_tree.go) and `selectHost`'s reservoir-sampled tie break
+//! are kept. The scheduling [`queue`] orders pods by priority then arrival and backs off
+//! unschedulable pods. Per-node sums come from the store's incremental aggregates and the
+//! [`spread`] selector counts, so a pod costs O(nodes examined) for filtering and scoring
+//! (PodTopologySpread's domain counts read one cached number per node).
 
 pub mod feasible;
 pub mod framework;
 pub mod normalize;
 pub mod plugins;
+pub mod profile;
 pub mod queue;
+pub mod spread;
 
 use super::{Controller, Ctx, Key, Next, WorkQueue};
-use crate::api::affinity::required_node_affinity_matches;
-use crate::api::objects::Object;
-use crate::api::store::non_zero_requests;
+use crate::api::affinity::{preferred_score, required_node_affinity_matches};
+use crate::api::objects::{NodeImage, Object};
+use crate::api::selector::{LabelSelector, Operator, Requirement, map_matches};
+use crate::api::store::{NodeUsage, non_zero_requests};
 use crate::api::taint::{Taint, TaintEffect};
 use crate::api::{Change, Kind, Node, Op, Pod, Store};
 use crate::engine::SimDuration;
 use crate::engine::rng::below;
 use feasible::num_feasible_nodes_to_find;
-use plugins::noderesources::least_allocated_score;
-use plugins::taint_toleration::{
-    ERR_REASON_UNTOLERATED_TAINT, find_untolerated_do_not_schedule_taint,
+use normalize::{MAX_NODE_SCORE, default_normalize_score};
+use plugins::balanced_allocation::balanced_resource_score;
+use plugins::image_locality::{
+    ImageStateSummary, build_image_states, image_locality_score, normalized_image_name,
 };
+use plugins::noderesources::{
+    ResourceScorer, ScoringStrategy, allocatable_and_requested, default_resources,
+    least_allocated_score,
+};
+use plugins::pod_topology_spread::{
+    ERR_REASON_CONSTRAINTS_NOT_MATCH, ERR_REASON_NODE_LABEL_NOT_MATCH, NodeEligibility,
+    NodeInclusionPolicy, PreFilterState, SpreadConstraint, normalize_spread_scores,
+    score_for_count, topology_normalizing_weight,
+};
+use plugins::taint_toleration::{
+    ERR_REASON_UNTOLERATED_TAINT, count_intolerable_taints_prefer_no_schedule,
+    find_untolerated_do_not_schedule_taint, prefer_no_schedule_tolerations,
+};
+use profile::{Profile, Registry, names};
 use queue::SchedulingQueue;
+use spread::SelectorCounts;
 use std::collections::BTreeMap;
 
 /// The default scheduler's name.
 pub const DEFAULT_SCHEDULER: &str = "default-scheduler";
+/// Upstream NodePorts `ErrReason`.
+pub const ERR_REASON_NODE_PORTS: &str =
+    "node(s) didn't have free ports for the requested pod ports";
+/// Upstream `v1.LabelHostname`.
+pub const LABEL_HOSTNAME: &str = "kubernetes.io/hostname";
+/// Upstream `v1.LabelTopologyZone`.
+pub const LABEL_TOPOLOGY_ZONE: &str = "topology.kubernetes.io/zone";
+
 /// Scheduler settings.
 #[derive(Debug, Clone)]
 pub struct SchedulerConfig {
-    /// `percentageOfNodesToScore` (0 = adaptive).
+    /// `percentageOfNodesToScore` (0 = adaptive); the profile's value wins when set.
     pub percentage_of_nodes_to_score: usize,
     /// Break ties by node name instead of at random (for CI baselines).
     pub tie_break_by_name: bool,
-    /// Scheduler names this scheduler serves.
+    /// Scheduler names this scheduler serves (besides the profile's).
     pub scheduler_names: Vec<String>,
+    /// The scheduling profile.
+    pub profile: Profile,
 }
 
 impl Default for SchedulerConfig {
@@ -49,6 +82,7 @@ impl Default for SchedulerConfig {
             percentage_of_nodes_to_score: 0,
             tie_break_by_name: false,
             scheduler_names: vec![DEFAULT_SCHEDULER.to_string()],
+            profile: Profile::default(),
         }
     }
 }
@@ -78,35 +112,111 @@ struct NodeLite {
     pods: i64,
 }
 
+/// Which built-in plugins the profile enables, and the score weights.
+#[derive(Debug, Clone, Copy, Default)]
+struct Enabled {
+    unschedulable: bool,
+    taints: bool,
+    affinity: bool,
+    ports: bool,
+    fit: bool,
+    spread: bool,
+    w_taints: i64,
+    w_affinity: i64,
+    w_fit: i64,
+    w_spread: i64,
+    w_balanced: i64,
+    w_images: i64,
+    /// NodeResourcesFit scores LeastAllocated over cpu and memory with weight 1.
+    fit_default: bool,
+}
+
+/// PreScore state of PodTopologySpread (upstream `preScoreState`).
+struct SpreadScore {
+    constraints: Vec<(SpreadConstraint, Option<u32>)>,
+    tp_counts: Vec<BTreeMap<String, i64>>,
+    weights: Vec<f64>,
+    ignored: Vec<bool>,
+}
+
+/// Per-pod cycle data: the PreFilter results the node scan reads.
+#[derive(Default)]
+pub struct CycleState {
+    host_ports: Vec<(String, i32)>,
+    /// Hard constraints with their selector count entry.
+    spread_filter: Option<(PreFilterState, Vec<Option<u32>>)>,
+}
+
 /// The scheduler controller.
 pub struct Scheduler {
     lite: Vec<NodeLite>,
     config: SchedulerConfig,
+    enabled: Enabled,
+    scorer: ResourceScorer,
+    registry: Registry,
     queue: SchedulingQueue,
     /// Node ids in upstream's zone-interleaved order.
     order: Vec<u32>,
     order_dirty: bool,
     next_start: usize,
+    spread: SelectorCounts,
+    node_images: Vec<Vec<NodeImage>>,
+    image_states: Vec<BTreeMap<String, ImageStateSummary>>,
+    any_images: bool,
+    images_dirty: bool,
     /// Statistics.
     pub stats: SchedulerStats,
 }
 
 impl Scheduler {
-    /// A scheduler with `config`.
+    /// A scheduler with `config` and no out-of-tree plugins.
     pub fn new(config: SchedulerConfig) -> Scheduler {
+        Scheduler::with_registry(config, Registry::default())
+    }
+
+    /// A scheduler with `config` and the out-of-tree plugins of `registry` (run when the
+    /// profile enables them by name, after the built-in plugins).
+    pub fn with_registry(config: SchedulerConfig, registry: Registry) -> Scheduler {
+        let p = &config.profile;
+        let enabled = Enabled {
+            unschedulable: p.filter_enabled(names::NODE_UNSCHEDULABLE),
+            taints: p.filter_enabled(names::TAINT_TOLERATION),
+            affinity: p.filter_enabled(names::NODE_AFFINITY),
+            ports: p.filter_enabled(names::NODE_PORTS),
+            fit: p.filter_enabled(names::NODE_RESOURCES_FIT),
+            spread: p.filter_enabled(names::POD_TOPOLOGY_SPREAD),
+            w_taints: p.score_weight(names::TAINT_TOLERATION),
+            w_affinity: p.score_weight(names::NODE_AFFINITY),
+            w_fit: p.score_weight(names::NODE_RESOURCES_FIT),
+            w_spread: p.score_weight(names::POD_TOPOLOGY_SPREAD),
+            w_balanced: p.score_weight(names::BALANCED_ALLOCATION),
+            w_images: p.score_weight(names::IMAGE_LOCALITY),
+            fit_default: p.fit_strategy == ScoringStrategy::LeastAllocated
+                && p.fit_resources == default_resources(),
+        };
+        let scorer = ResourceScorer::new(p.fit_strategy.clone(), p.fit_resources.clone());
         Scheduler {
             lite: Vec::new(),
+            enabled,
+            scorer,
+            registry,
             config,
             queue: SchedulingQueue::default(),
             order: Vec::new(),
             order_dirty: true,
             next_start: 0,
+            spread: SelectorCounts::default(),
+            node_images: Vec::new(),
+            image_states: Vec::new(),
+            any_images: false,
+            images_dirty: true,
             stats: SchedulerStats::default(),
         }
     }
 
     fn serves(&self, p: &Pod) -> bool {
-        self.config.scheduler_names.contains(&p.spec.scheduler_name)
+        p.spec.scheduler_name == self.config.profile.scheduler_name
+            || self.config.scheduler_names.contains(&p.spec.scheduler_name)
     }
 
     /// Rebuilds the node order: zones in order of first appearance, nodes taken one per
@@ -136,9 +246,63 @@ impl Scheduler {
             }
         }
         self.order_dirty = false;
+        self.images_dirty = true;
         if self.next_start >= self.order.len() {
             self.next_start = 0;
         }
+    }
+
+    /// Rebuilds the per-node image summaries (snapshot.go createImageExistenceMap).
+    fn rebuild_images(&mut self, store: &Store) {
+        let cap = store.nodes.capacity();
+        self.node_images = vec![Vec::new(); cap];
+        let ids: Vec<u32> = store.nodes.iter().map(|(id, _)| id).collect();
+        let states = build_image_states(store.nodes.iter().map(|(_, n)| {
+            n.images
+                .iter()
+                .map(|im| (im.names.iter().map(String::as_str), im.size_bytes))
+        }));
+        self.image_states = vec![BTreeMap::new(); cap];
+        self.any_images = false;
+        for (id, st) in ids.into_iter().zip(states) {
+            if let Some(n) = store.nodes.get(id) {
+                self.node_images[id as usize] = n.images.clone();
+            }
+            self.any_images |= !st.is_empty();
+            self.image_states[id as usize] = st;
+        }
+        self.images_dirty = false;
+    }
+
+    /// PreFilter: the pod's host ports and its `DoNotSchedule` spread constraints counted
+    /// over all nodes (filtering.go calPreFilterState).
+    fn pre_filter(&mut self, pod: &Pod, store: &Store) -> CycleState {
+        let mut cs = CycleState::default();
+        if self.enabled.ports {
+            cs.host_ports = pod_host_ports(pod);
+        }
+        if self.enabled.spread {
+            let constraints = pod_spread_constraints(pod, true);
+            if !constraints.is_empty() {
+                let entries: Vec<Option<u32>> = constraints
+                    .iter()
+                    .map(|c| self.spread.entry(store, &pod.meta.namespace, &c.selector))
+                    .collect();
+                let honor_taints = constraints
+                    .iter()
+                    .any(|c| c.node_taints_policy == NodeInclusionPolicy::Honor);
+                let mut st = PreFilterState::new(constraints);
+                for (id, node) in store.nodes.iter() {
+                    let el = eligibility(pod, node, honor_taints);
+                    st.add_node_counts(&node.meta.labels, el, |i| {
+                        entries[i].map_or(0, |e| self.spread.count(e, id))
+                    });
+                }
+                st.finish();
+                cs.spread_filter = Some((st, entries));
+            }
+        }
+        cs
     }
 
     /// Schedules one pod; returns whether it was bound.
@@ -150,15 +314,19 @@ impl Scheduler {
         if !pod.spec.node_name.is_empty() || pod.meta.deletion.is_some() {
             return false;
         }
+        let store: &Store = ctx.store;
         let n = self.order.len();
-        let to_find =
-            num_feasible_nodes_to_find(self.config.percentage_of_nodes_to_score as i64, n as i64)
-                as usize;
-        let (nz_cpu, nz_mem) = non_zero_requests(&pod.spec);
+        let pct = self
+            .config
+            .profile
+            .percentage_of_nodes_to_score
+            .unwrap_or(self.config.percentage_of_nodes_to_score);
+        let to_find = num_feasible_nodes_to_find(pct as i64, n as i64) as usize;
+        let cycle = self.pre_filter(pod, store);
         let pod_has_affinity =
             !pod.spec.node_selector.is_empty() || pod.spec.node_affinity.is_some();
         let mut failures: BTreeMap<String, usize> = BTreeMap::new();
-        let mut feasible: Vec<(u32, i64)> = Vec::with_capacity(to_find.min(n));
+        let mut feasible: Vec<u32> = Vec::with_capacity(to_find.min(n));
         let mut processed = 0;
         for k in 0..n {
             if feasible.len() >= to_find {
@@ -170,13 +338,8 @@ impl Scheduler {
             if !lite.exists {
                 continue;
             }
-            match filter(pod, pod_has_affinity, &lite, ctx.store, node_id) {
-                Ok(()) => {
-                    let u = ctx.store.node_usage(node_id);
-                    let cpu = least_allocated_score(u.non_zero_cpu_milli + nz_cpu, lite.cpu);
-                    let mem = least_allocated_score(u.non_zero_memory + nz_mem, lite.memory);
-                    feasible.push((node_id, (cpu + mem) / 2));
-                }
+            match self.filter(pod, pod_has_affinity, &lite, store, node_id, &cycle) {
+                Ok(()) => feasible.push(node_id),
                 Err(reasons) => {
                     for r in reasons {
                         *failures.entry(r).or_default() += 1;
@@ -199,7 +362,14 @@ impl Scheduler {
                 .record_event(now, Kind::Pod, &ns, &name, "FailedScheduling", || msg);
             return false;
         }
-        let chosen = self.select_host(&feasible, ctx);
+        let chosen = if feasible.len() == 1 {
+            // schedule_one.go: a single feasible node is chosen without scoring.
+            feasible[0]
+        } else {
+            let scores = self.score(pod, store, &feasible);
+            let scored: Vec<(u32, i64)> = feasible.iter().copied().zip(scores).collect();
+            self.select_host(&scored, ctx)
+        };
         let node_name = ctx
             .store
             .nodes
@@ -211,12 +381,400 @@ impl Scheduler {
             p.status.scheduled_at = Some(now);
             p.status.unschedulable = false;
         });
+        // The assumed pod counts for the next cycles at once (cache.AssumePod).
+        self.spread.retrack(ctx.store, pod_id);
         self.stats.scheduled += 1;
         ctx.store
             .record_event(now, Kind::Pod, &ns, &name, "Scheduled", || {
                 format!("Successfully assigned {ns}/{name} to {node_name}")
             });
         true
+    }
+
+    /// Runs the filters in the default profile's order and returns the first failing
+    /// plugin's reasons (framework RunFilterPlugins stops at the first failure).
+    fn filter(
+        &self,
+        pod: &Pod,
+        pod_has_affinity: bool,
+        lite: &NodeLite,
+        store: &Store,
+        node_id: u32,
+        cycle: &CycleState,
+    ) -> Result<(), Vec<String>> {
+        let en = &self.enabled;
+        // NodeUnschedulable (plugins/nodeunschedulable): tolerating the unschedulable taint admits.
+        if en.unschedulable && lite.unschedulable {
+            let t = Taint {
+                key: "node.kubernetes.io/unschedulable".into(),
+                value: String::new(),
+                effect: TaintEffect::NoSchedule,
+            };
+            if !pod
+                .spec
+                .tolerations
+                .iter()
+                .any(|tol| tol.tolerates(&t, false))
+            {
+                return Err(vec!["node(s) were unschedulable".into()]);
+            }
+        }
+        // NodeName (plugins/nodename): pods with spec.nodeName never reach the scheduler.
+        let needs_node = (en.taints && lite.has_taints)
+            || (en.affinity && pod_has_affinity)
+            || cycle.spread_filter.is_some()
+            || !self.registry.filters.is_empty();
+        let node = if needs_node {
+            let Some(node) = store.nodes.get(node_id) else {
+                return Err(vec!["node(s) not found".into()]);
+            };
+            Some(node)
+        } else {
+            None
+        };
+        if let Some(node) = node {
+            // TaintToleration (plugins/tainttoleration): NoSchedule and NoExecute taints.
+            if en.taints
+                && lite.has_taints
+                && find_untolerated_do_not_schedule_taint(
+                    &node.taints,
+                    &pod.spec.tolerations,
+                    false,
+                )
+                .is_some()
+            {
+                return Err(vec![ERR_REASON_UNTOLERATED_TAINT.into()]);
+            }
+            // NodeAffinity (plugins/nodeaffinity): nodeSelector and required terms.
+            if en.affinity
+                && pod_has_affinity
+                && !required_node_affinity_matches(
+                    &pod.spec.node_selector,
+                    pod.spec.node_affinity.as_ref(),
+                    &node.meta.labels,
+                    &node.meta.name,
+                )
+            {
+                return Err(vec![
+                    "node(s) didn't match Pod's node affinity/selector".into(),
+                ]);
+            }
+        }
+        let u = store.node_usage(node_id);
+        // NodePorts (plugins/nodeports/node_ports.go fitsPorts): every host IP is 0.0.0.0, so
+        // a wanted (protocol, port) conflicts with any use of it.
+        if !cycle.host_ports.is_empty() && !fits_ports(&cycle.host_ports, u) {
+            return Err(vec![ERR_REASON_NODE_PORTS.into()]);
+        }
+        if en.fit {
+            fits_resources(pod, lite, store, node_id, u)?;
+        }
+        // PodTopologySpread (plugins/podtopologyspread/filtering.go Filter).
+        if let (Some((st, _)), Some(node)) = (&cycle.spread_filter, node) {
+            for (i, c) in st.constraints.iter().enumerate() {
+                let Some(tp_val) = node.meta.labels.get(&c.topology_key) else {
+                    return Err(vec![ERR_REASON_NODE_LABEL_NOT_MATCH.into()]);
+                };
+                let self_match = i64::from(c.selector.matches(&pod.meta.labels));
+                let match_num = st.tp_value_to_match_num[i]
+                    .get(tp_val.as_str())
+                    .copied()
+                    .unwrap_or(0);
+                if match_num + self_match - st.min_match_num(i) > c.max_skew {
+                    return Err(vec![ERR_REASON_CONSTRAINTS_NOT_MATCH.into()]);
+                }
+            }
+        }
+        if let Some(node) = node {
+            for f in &self.registry.filters {
+                if self.config.profile.filter_enabled(f.name()) {
+                    f.filter(pod, node, store)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the Score plugins over the feasible nodes: raw scores, NormalizeScore, weight,
+    /// summed per node (framework.go RunScorePlugins). Plugins whose PreScore would Skip, or
+    /// whose scores would be equal on every node, add nothing.
+    fn score(&mut self, pod: &Pod, store: &Store, feasible: &[u32]) -> Vec<i64> {
+        let en = self.enabled;
+        let mut total = vec![0i64; feasible.len()];
+        let mut buf = vec![0i64; feasible.len()];
+        let add = |total: &mut [i64], buf: &[i64], w: i64| {
+            for (t, s) in total.iter_mut().zip(buf) {
+                *t += s * w;
+            }
+        };
+        // TaintToleration: untolerated PreferNoSchedule taints, reversed normalisation.
+        if en.w_taints != 0 && feasible.iter().any(|&id| self.lite[id as usize].has_taints) {
+            let tols = prefer_no_schedule_tolerations(&pod.spec.tolerations);
+            for (b, &id) in buf.iter_mut().zip(feasible) {
+                *b = store.nodes.get(id).map_or(0, |n| {
+                    count_intolerable_taints_prefer_no_schedule(&n.taints, &tols, false)
+                });
+            }
+            plugins::taint_toleration::normalize_scores(&mut buf);
+            add(&mut total, &buf, en.w_taints);
+        }
+        // NodeAffinity: sum of matching preferred terms' weights, normalised.
+        let preferred = pod
+            .spec
+            .node_affinity
+            .as_ref()
+            .is_some_and(|a| !a.preferred.is_empty());
+        if en.w_affinity != 0 && preferred {
+            for (b, &id) in buf.iter_mut().zip(feasible) {
+                *b = store.nodes.get(id).map_or(0, |n| {
+                    preferred_score(
+                        pod.spec.node_affinity.as_ref(),
+                        &n.meta.labels,
+                        &n.meta.name,
+                    )
+                });
+            }
+            default_normalize_score(MAX_NODE_SCORE, false, &mut buf);
+            add(&mut total, &buf, en.w_affinity);
+        }
+        // NodeResourcesFit.
+        if en.w_fit != 0 {
+            let (nz_cpu, nz_mem) = non_zero_requests(&pod.spec);
+            for (b, &id) in buf.iter_mut().zip(feasible) {
+                let lite = &self.lite[id as usize];
+                let u = store.node_usage(id);
+                *b = if en.fit_default {
+                    let cpu = least_allocated_score(u.non_zero_cpu_milli + nz_cpu, lite.cpu);
+                    let mem = least_allocated_score(u.non_zero_memory + nz_mem, lite.memory);
+                    (cpu + mem) / 2
+                } else {
+                    self.fit_score(pod, (nz_cpu, nz_mem), lite, u, store.nodes.get(id))
+                };
+            }
+            add(&mut total, &buf, en.w_fit);
+        }
+        // PodTopologySpread (ScheduleAnyway and the system default constraints).
+        if en.w_spread != 0
+            && let Some(st) = self.pre_score_spread(pod, store, feasible)
+        {
+            for ((b, &id), &ign) in buf.iter_mut().zip(feasible).zip(&st.ignored) {
+                *b = 0;
+                if ign {
+                    continue;
+                }
+                let Some(node) = store.nodes.get(id) else {
+                    continue;
+                };
+                let mut score = 0f64;
+                for (i, (c, e)) in st.constraints.iter().enumerate() {
+                    let Some(v) = node.meta.labels.get(&c.topology_key) else {
+                        continue;
+                    };
+                    let cnt = if c.topology_key == LABEL_HOSTNAME {
+                        e.map_or(0, |e| self.spread.count(e, id))
+                    } else {
+                        st.tp_counts[i].get(v.as_str()).copied().unwrap_or(0)
+                    };
+                    score += score_for_count(cnt, c.max_skew, st.weights[i]);
+                }
+                *b = score.round() as i64;
+            }
+            normalize_spread_scores(&mut buf, &st.ignored);
+            add(&mut total, &buf, en.w_spread);
+        }
+        // NodeResourcesBalancedAllocation: actual requests; best-effort pods Skip.
+        let r = &pod.requests;
+        if en.w_balanced != 0 && (r.cpu_milli != 0 || r.memory != 0) {
+            for (b, &id) in buf.iter_mut().zip(feasible) {
+                let lite = &self.lite[id as usize];
+                let u = store.node_usage(id);
+                *b = balanced_resource_score(
+                    &[
+                        u.requested.cpu_milli + r.cpu_milli,
+                        u.requested.memory + r.memory,
+                    ],
+                    &[lite.cpu, lite.memory],
+                );
+            }
+            add(&mut total, &buf, en.w_balanced);
+        }
+        // ImageLocality: no node lists images -> every node scores 0.
+        if en.w_images != 0 {
+            if self.images_dirty {
+                self.rebuild_images(store);
+            }
+            if self.any_images {
+                let images: Vec<String> = pod
+                    .spec
+                    .init_containers
+                    .iter()
+                    .chain(&pod.spec.containers)
+                    .map(|c| normalized_image_name(&c.image).into_owned())
+                    .collect();
+                let total_nodes = store.nodes.len() as i64;
+                for (b, &id) in buf.iter_mut().zip(feasible) {
+                    *b = self
+                        .image_states
+                        .get(id as usize)
+                        .map_or(0, |st| image_locality_score(&images, st, total_nodes));
+                }
+                add(&mut total, &buf, en.w_images);
+            }
+        }
+        for sp in &self.registry.scores {
+            let w = self.config.profile.score_weight(sp.name());
+            if w == 0 {
+                continue;
+            }
+            for (b, &id) in buf.iter_mut().zip(feasible) {
+                *b = store.nodes.get(id).map_or(0, |n| sp.score(pod, n, store));
+            }
+            sp.normalize(pod, &mut buf);
+            add(&mut total, &buf, w);
+        }
+        total
+    }
+
+    /// NodeResourcesFit score for a non-default strategy or resource list
+    /// (resource_allocation.go score with calculateResourceAllocatableRequest).
+    fn fit_score(
+        &self,
+        pod: &Pod,
+        (nz_cpu, nz_mem): (i64, i64),
+        lite: &NodeLite,
+        u: &NodeUsage,
+        node: Option<&Node>,
+    ) -> i64 {
+        let res = self.scorer.resources();
+        let mut req = Vec::with_capacity(res.len());
+        let mut alloc = Vec::with_capacity(res.len());
+        for rw in res {
+            let name = rw.name.as_str();
+            let (pod_req, node_alloc, node_req) = match name {
+                "cpu" => (nz_cpu, Some(lite.cpu), u.non_zero_cpu_milli),
+                "memory" => (nz_mem, Some(lite.memory), u.non_zero_memory),
+                "ephemeral-storage" => (
+                    pod.requests.ephemeral_storage,
+                    Some(lite.ephemeral),
+                    u.requested.ephemeral_storage,
+                ),
+                other => {
+                    let a = node.map_or(0, |n| n.allocatable.get(other));
+                    (
+                        pod.requests.get(other),
+                        (a > 0).then_some(a),
+                        u.requested.get(other),
+                    )
+                }
+            };
+            let (a, r) = allocatable_and_requested(name, pod_req, node_alloc, node_req);
+            alloc.push(a);
+            req.push(r);
+        }
+        self.scorer.score(&req, &alloc)
+    }
+
+    /// PodTopologySpread PreScore (scoring.go PreScore / initPreScoreState): `None` when the
+    /// pod has no soft constraints (Skip).
+    fn pre_score_spread(
+        &mut self,
+        pod: &Pod,
+        store: &Store,
+        feasible: &[u32],
+    ) -> Option<SpreadScore> {
+        let own = !pod.spec.topology_spread_constraints.is_empty();
+        let constraints = if own {
+            pod_spread_constraints(pod, false)
+        } else if self.config.profile.system_default_spreading {
+            let selector = default_selector(pod, store);
+            if selector.is_empty() {
+                return None;
+            }
+            // plugin.go systemDefaultConstraints.
+            vec![
+                SpreadConstraint::new(3, LABEL_HOSTNAME, selector.clone()),
+                SpreadConstraint::new(5, LABEL_TOPOLOGY_ZONE, selector),
+            ]
+        } else {
+            Vec::new()
+        };
+        if constraints.is_empty() {
+            return None;
+        }
+        let require_all = own || !self.config.profile.system_default_spreading;
+        let constraints: Vec<(SpreadConstraint, Option<u32>)> = constraints
+            .into_iter()
+            .map(|c| {
+                let e = self.spread.entry(store, &pod.meta.namespace, &c.selector);
+                (c, e)
+            })
+            .collect();
+        let has_all = |n: &Node| {
+            constraints
+                .iter()
+                .all(|(c, _)| n.meta.labels.contains_key(&c.topology_key))
+        };
+        let mut tp_counts: Vec<BTreeMap<String, i64>> = vec![BTreeMap::new(); constraints.len()];
+        let mut ignored = vec![false; feasible.len()];
+        for (ign, &id) in ignored.iter_mut().zip(feasible) {
+            let Some(node) = store.nodes.get(id) else {
+                *ign = true;
+                continue;
+            };
+            if require_all && !has_all(node) {
+                *ign = true;
+                continue;
+            }
+            for ((c, _), counts) in constraints.iter().zip(tp_counts.iter_mut()) {
+                if c.topology_key == LABEL_HOSTNAME {
+                    continue;
+                }
+                if let Some(v) = node.meta.labels.get(&c.topology_key)
+                    && !counts.contains_key(v.as_str())
+                {
+                    counts.insert(v.clone(), 0);
+                }
+            }
+        }
+        let n_ignored = ignored.iter().filter(|&&b| b).count();
+        let weights: Vec<f64> = constraints
+            .iter()
+            .zip(&tp_counts)
+            .map(|((c, _), counts)| {
+                let size = if c.topology_key == LABEL_HOSTNAME {
+                    feasible.len() - n_ignored
+                } else {
+                    counts.len()
+                };
+                topology_normalizing_weight(size)
+            })
+            .collect();
+        let honor_taints = constraints
+            .iter()
+            .any(|(c, _)| c.node_taints_policy == NodeInclusionPolicy::Honor);
+        for (id, node) in store.nodes.iter() {
+            if require_all && !has_all(node) {
+                continue;
+            }
+            let el = eligibility(pod, node, honor_taints);
+            for ((c, e), counts) in constraints.iter().zip(tp_counts.iter_mut()) {
+                if !c.match_node_inclusion_policies(el) {
+                    continue;
+                }
+                let Some(v) = node.meta.labels.get(&c.topology_key) else {
+                    continue;
+                };
+                if let Some(cnt) = counts.get_mut(v.as_str()) {
+                    *cnt += e.map_or(0, |e| self.spread.count(e, id));
+                }
+            }
+        }
+        Some(SpreadScore {
+            constraints,
+            tp_counts,
+            weights,
+            ignored,
+        })
     }
 
     /// selectHost: the highest score; ties broken by reservoir sampling over the nodes
@@ -257,59 +815,34 @@ fn lite_of(n: &Node) -> NodeLite {
     }
 }
 
-/// Runs the filters in the default profile's order and returns the first failing
-/// plugin's reasons (framework RunFilterPlugins stops at the first failure).
-fn filter(
+/// The pod's wanted host ports (nodeports.go getContainerPorts: hostPort > 0).
+fn pod_host_ports(pod: &Pod) -> Vec<(String, i32)> {
+    pod.spec
+        .init_containers
+        .iter()
+        .chain(&pod.spec.containers)
+        .flat_map(|c| &c.ports)
+        .filter(|p| p.host_port > 0)
+        .map(|p| (p.protocol.clone(), p.host_port))
+        .collect()
+}
+
+/// Port of plugins/nodeports/node_ports.go fitsPorts with every host IP the wildcard.
+fn fits_ports(wanted: &[(String, i32)], u: &NodeUsage) -> bool {
+    !wanted
+        .iter()
+        .any(|(proto, port)| u.host_port_used(proto, *port))
+}
+
+/// NodeResourcesFit Filter (plugins/noderesources/fit.go fitsRequest): a fast check first,
+/// the reasons only for nodes that fail.
+fn fits_resources(
     pod: &Pod,
-    pod_has_affinity: bool,
     lite: &NodeLite,
     store: &Store,
     node_id: u32,
+    u: &NodeUsage,
 ) -> Result<(), Vec<String>> {
-    // NodeUnschedulable (plugins/nodeunschedulable): tolerating the unschedulable taint admits.
-    if lite.unschedulable {
-        let t = Taint {
-            key: "node.kubernetes.io/unschedulable".into(),
-            value: String::new(),
-            effect: TaintEffect::NoSchedule,
-        };
-        if !pod
-            .spec
-            .tolerations
-            .iter()
-            .any(|tol| tol.tolerates(&t, false))
-        {
-            return Err(vec!["node(s) were unschedulable".into()]);
-        }
-    }
-    if lite.has_taints || pod_has_affinity {
-        let Some(node) = store.nodes.get(node_id) else {
-            return Err(vec!["node(s) not found".into()]);
-        };
-        // TaintToleration (plugins/tainttoleration): NoSchedule and NoExecute taints.
-        if lite.has_taints
-            && find_untolerated_do_not_schedule_taint(&node.taints, &pod.spec.tolerations, false)
-                .is_some()
-        {
-            return Err(vec![ERR_REASON_UNTOLERATED_TAINT.into()]);
-        }
-        // NodeAffinity (plugins/nodeaffinity): nodeSelector and required terms.
-        if pod_has_affinity
-            && !required_node_affinity_matches(
-                &pod.spec.node_selector,
-                pod.spec.node_affinity.as_ref(),
-                &node.meta.labels,
-                &node.meta.name,
-            )
-        {
-            return Err(vec![
-                "node(s) didn't match Pod's node affinity/selector".into(),
-            ]);
-        }
-    }
-    // NodeResourcesFit (plugins/noderesources/fit.go fitsRequest): a fast check first,
-    // the reasons only for nodes that fail.
-    let u = store.node_usage(node_id);
     let r = &pod.requests;
     let fits = u.pods < lite.pods
         && (r.cpu_milli == 0 || r.cpu_milli <= lite.cpu - u.requested.cpu_milli)
@@ -354,6 +887,98 @@ fn filter(
     }
 }
 
+/// The node's eligibility for the pod's spread counting (common.go
+/// matchNodeInclusionPolicies inputs); the taint check only when some constraint honours it.
+fn eligibility(pod: &Pod, node: &Node, honor_taints: bool) -> NodeEligibility {
+    NodeEligibility {
+        matches_node_affinity: required_node_affinity_matches(
+            &pod.spec.node_selector,
+            pod.spec.node_affinity.as_ref(),
+            &node.meta.labels,
+            &node.meta.name,
+        ),
+        taints_tolerated: !honor_taints
+            || find_untolerated_do_not_schedule_taint(&node.taints, &pod.spec.tolerations, false)
+                .is_none(),
+    }
+}
+
+/// The pod's own constraints with `whenUnsatisfiable` = DoNotSchedule (`hard`) or
+/// ScheduleAnyway (common.go filterTopologySpreadConstraints, with matchLabelKeys merged
+/// into the selector as `key In (value)` for the pod's labels).
+fn pod_spread_constraints(pod: &Pod, hard: bool) -> Vec<SpreadConstraint> {
+    let policy = |honor: bool| {
+        if honor {
+            NodeInclusionPolicy::Honor
+        } else {
+            NodeInclusionPolicy::Ignore
+        }
+    };
+    pod.spec
+        .topology_spread_constraints
+        .iter()
+        .filter(|c| c.do_not_schedule == hard)
+        .map(|c| {
+            let mut selector = c
+                .label_selector
+                .clone()
+                .unwrap_or_else(LabelSelector::nothing);
+            if !selector.is_nothing() {
+                for key in &c.match_label_keys {
+                    if let Some(v) = pod.meta.labels.get(key)
+                        && let Ok(r) = Requirement::new(key.clone(), Operator::In, vec![v.clone()])
+                    {
+                        selector.add(r);
+                    }
+                }
+            }
+            SpreadConstraint {
+                max_skew: i64::from(c.max_skew),
+                topology_key: c.topology_key.clone(),
+                selector,
+                min_domains: i64::from(c.min_domains),
+                node_affinity_policy: policy(c.node_affinity_policy_honor),
+                node_taints_policy: policy(c.node_taints_policy_honor),
+            }
+        })
+        .collect()
+}
+
+/// Port of plugins/helper/spread.go DefaultSelector: the selectors of the Services that
+/// select the pod, merged with its controlling ReplicationController's or ReplicaSet's
+/// selector (StatefulSets are not modelled).
+fn default_selector(pod: &Pod, store: &Store) -> LabelSelector {
+    let ns = pod.meta.namespace.as_str();
+    let mut reqs: Vec<Requirement> = Vec::new();
+    for (_, svc) in store.services.iter() {
+        if svc.meta.namespace != ns
+            || svc.selector.is_empty()
+            || !map_matches(&svc.selector, &pod.meta.labels)
+        {
+            continue;
+        }
+        if let Ok(s) = LabelSelector::from_map(&svc.selector) {
+            for r in s.requirements() {
+                if !reqs.contains(r) {
+                    reqs.push(r.clone());
+                }
+            }
+        }
+    }
+    if let Some(o) = pod.meta.controller_ref()
+        && matches!(o.kind, Kind::ReplicationController | Kind::ReplicaSet)
+        && let Some(id) = store.id_of(o.kind, ns, &o.name)
+        && let Some(rs) = store.rs_arena(o.kind).get(id)
+    {
+        for r in rs.selector.requirements() {
+            if !reqs.contains(r) {
+                reqs.push(r.clone());
+            }
+        }
+    }
+    LabelSelector::from_requirements(reqs)
+}
+
 /// Upstream's FitError message: `0/5 nodes are available: 2 Insufficient cpu, 3
 /// node(s) had untolerated taint {k: v}.` with reasons sorted
 /// (pkg/scheduler/framework/types.go FitError.Error).
@@ -378,6 +1003,9 @@ impl Controller for Scheduler {
                     store.nodes.get(change.id),
                 ) {
                     *l = lite_of(n);
+                    if self.node_images.get(change.id as usize) != Some(&n.images) {
+                        self.images_dirty = true;
+                    }
                 }
                 if op != Op::Deleted {
                     // A node added or changed can make unschedulable pods schedulable.
@@ -386,6 +1014,7 @@ impl Controller for Scheduler {
                 }
             }
             (Kind::Pod, Op::Deleted) => {
+                self.spread.retrack(store, change.id);
                 self.queue.remove(change.id);
                 if let Some(Object::Pod(p)) = change.old.as_deref()
                     && !p.spec.node_name.is_empty()
@@ -395,6 +1024,7 @@ impl Controller for Scheduler {
                 }
             }
             (Kind::Pod, _) => {
+                self.spread.retrack(store, change.id);
                 let Some(p) = store.pods.get(change.id) else {
                     return;
                 };
@@ -448,6 +1078,162 @@ pub fn scheduling_latency(p: &Pod) -> Option<SimDuration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::manifest::load_str;
+    use crate::controllers::Outbox;
+    use crate::engine::{RngStreams, SimTime};
+
+    fn store_with(yaml: &str) -> Store {
+        let mut s = Store::new(RngStreams::new(1).stream("names"), true);
+        let loaded = load_str(yaml, "t.yaml", 1).expect("valid yaml");
+        for l in loaded.objects {
+            s.create(l.object, SimTime::ZERO).expect("created");
+        }
+        s
+    }
+
+    fn node(name: &str, zone: &str, extra: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: Node\nmetadata:\n  name: {name}\n  labels:\n    topology.kubernetes.io/zone: {zone}\n    kubernetes.io/hostname: {name}\n{extra}status:\n  allocatable: {{cpu: '4', memory: 8Gi, pods: '110'}}\n  capacity: {{cpu: '4', memory: 8Gi, pods: '110'}}\n---\n"
+        )
+    }
+
+    /// Schedules every pending pod in `s`; returns (pod name -> node name, journal messages).
+    fn run(s: &mut Store) -> (BTreeMap<String, String>, Vec<String>) {
+        let mut sched = Scheduler::new(SchedulerConfig {
+            tie_break_by_name: true,
+            ..SchedulerConfig::default()
+        });
+        let mut rng = RngStreams::new(1).stream("sched");
+        let mut out = Outbox::default();
+        let mut wq = WorkQueue::default();
+        for c in s.take_changes() {
+            sched.on_change(&c, s, &mut wq);
+        }
+        let mut ctx = Ctx {
+            now: SimTime::ZERO,
+            store: s,
+            rng: &mut rng,
+            out: &mut out,
+        };
+        sched.reconcile(Key::SINGLETON, &mut ctx);
+        let placed = s
+            .pods
+            .iter_by_name()
+            .map(|(_, p)| (p.meta.name.clone(), p.spec.node_name.clone()))
+            .collect();
+        let msgs = s
+            .take_journal()
+            .into_iter()
+            .filter(|j| j.reason == "FailedScheduling")
+            .map(|j| j.message)
+            .collect();
+        (placed, msgs)
+    }
+
+    fn pod(name: &str, labels: &str, spec_extra: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: default\n  labels: {{{labels}}}\nspec:\n{spec_extra}  containers:\n  - name: c\n    image: nginx\n    resources: {{requests: {{cpu: 100m, memory: 100Mi}}}}\n---\n"
+        )
+    }
+
+    #[test]
+    fn spread_do_not_schedule_across_zones() {
+        let mut y = node("a1", "a", "") + &node("a2", "a", "") + &node("b1", "b", "");
+        let tsc = "  topologySpreadConstraints:\n  - maxSkew: 1\n    topologyKey: topology.kubernetes.io/zone\n    whenUnsatisfiable: DoNotSchedule\n    labelSelector: {matchLabels: {app: web}}\n";
+        for i in 0..4 {
+            y += &pod(&format!("web-{i}"), "app: web", tsc);
+        }
+        let mut s = store_with(&y);
+        let (placed, _) = run(&mut s);
+        let in_a = placed.values().filter(|n| n.starts_with('a')).count();
+        let in_b = placed.values().filter(|n| n.starts_with('b')).count();
+        assert_eq!((in_a, in_b), (2, 2), "{placed:?}");
+    }
+
+    #[test]
+    fn spread_missing_label_and_skew_reasons() {
+        let y = node("a1", "a", "")
+            + "apiVersion: v1\nkind: Node\nmetadata:\n  name: nolabel\nstatus:\n  allocatable: {cpu: '4', memory: 8Gi, pods: '110'}\n---\n"
+            + &pod(
+                "w",
+                "app: web",
+                "  topologySpreadConstraints:\n  - maxSkew: 1\n    topologyKey: topology.kubernetes.io/zone\n    whenUnsatisfiable: DoNotSchedule\n    labelSelector: {matchLabels: {app: web}}\n  nodeSelector: {kubernetes.io/hostname: nolabel}\n",
+            );
+        let mut s = store_with(&y);
+        let (_, msgs) = run(&mut s);
+        assert_eq!(
+            msgs,
+            vec!["0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) didn't match pod topology spread constraints (missing required label).".to_string()]
+        );
+    }
+
+    #[test]
+    fn taints_and_affinity_scores() {
+        // b1 has a PreferNoSchedule taint, c1 is preferred by affinity weight 10 but tainted
+        // NoSchedule: a1 wins over b1 by the taint score.
+        let y = node("a1", "a", "")
+            + &node(
+                "b1",
+                "b",
+                "spec:\n  taints: [{key: k, value: v, effect: PreferNoSchedule}]\n",
+            )
+            + &node(
+                "c1",
+                "c",
+                "spec:\n  taints: [{key: k, value: v, effect: NoSchedule}]\n",
+            )
+            + &pod(
+                "p",
+                "",
+                "  affinity:\n    nodeAffinity:\n      preferredDuringSchedulingIgnoredDuringExecution:\n      - weight: 10\n        preference: {matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [b, c]}]}\n",
+            );
+        let mut s = store_with(&y);
+        let (placed, _) = run(&mut s);
+        // b1: affinity 100*2 + taint 0*3 = 200; a1: 0*2 + 100*3 = 300.
+        assert_eq!(placed["p"], "a1");
+    }
+
+    #[test]
+    fn affinity_preference_breaks_equal_nodes() {
+        let y = node("a1", "a", "")
+            + &node("b1", "b", "")
+            + &pod(
+                "p",
+                "",
+                "  affinity:\n    nodeAffinity:\n      preferredDuringSchedulingIgnoredDuringExecution:\n      - weight: 1\n        preference: {matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [b]}]}\n",
+            );
+        let mut s = store_with(&y);
+        let (placed, _) = run(&mut s);
+        assert_eq!(placed["p"], "b1");
+    }
+
+    #[test]
+    fn host_port_conflict() {
+        let port = "  containers:\n  - name: c\n    image: nginx\n    ports: [{containerPort: 80, hostPort: 8080}]\n";
+        let mk = |name: &str| {
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: default}}\nspec:\n{port}---\n"
+            )
+        };
+        let y = node("a1", "a", "") + &mk("p1") + &mk("p2");
+        let mut s = store_with(&y);
+        let (placed, msgs) = run(&mut s);
+        assert_eq!(placed["p1"], "a1");
+        assert_eq!(placed["p2"], "");
+        assert_eq!(
+            msgs,
+            vec!["0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports.".to_string()]
+        );
+    }
+
+    #[test]
+    fn default_profile_weights() {
+        let p = Profile::default();
+        assert_eq!(p.score_weight(names::TAINT_TOLERATION), 3);
+        assert_eq!(p.score_weight(names::POD_TOPOLOGY_SPREAD), 2);
+        assert_eq!(p.score_weight(names::IMAGE_LOCALITY), 1);
+        assert!(p.filter_enabled(names::NODE_PORTS));
+    }
 
     #[test]
     fn fit_error_shape() {

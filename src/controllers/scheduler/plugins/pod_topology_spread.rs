@@ -1,5 +1,6 @@
 //! PodTopologySpread filtering: PreFilter counting, Filter for `DoNotSchedule` constraints and
-//! the AddPod / RemovePod incremental updates.
+//! the AddPod / RemovePod incremental updates; and the scoring math of `scoring.go`
+//! (`topologyNormalizingWeight`, `scoreForCount`, `NormalizeScore`).
 //!
 //! Port of `pkg/scheduler/framework/plugins/podtopologyspread/filtering.go` (`preFilterState`,
 //! `criticalPaths.update`, `minMatchNum`, `calPreFilterState`, `updateWithPod`, `Filter`) and
@@ -18,6 +19,7 @@ use std::collections::BTreeMap;
 
 use crate::api::selector::{LabelSelector, Labels};
 use crate::controllers::scheduler::framework::status::{Code, Status};
+use crate::controllers::scheduler::normalize::MAX_NODE_SCORE;
 
 /// Upstream `ErrReasonConstraintsNotMatch`.
 pub const ERR_REASON_CONSTRAINTS_NOT_MATCH: &str =
@@ -280,6 +282,43 @@ impl PreFilterState {
         }
     }
 
+    /// [`PreFilterState::add_node`] with the matching-pod count of constraint `i` on this node
+    /// supplied by `count_of(i)` (for callers that keep per-node counts incrementally).
+    pub fn add_node_counts(
+        &mut self,
+        node_labels: &Labels,
+        eligibility: NodeEligibility,
+        mut count_of: impl FnMut(usize) -> i64,
+    ) {
+        if !node_labels_match_spread_constraints(node_labels, &self.constraints) {
+            return;
+        }
+        for (i, (c, counts)) in self
+            .constraints
+            .iter()
+            .zip(self.tp_value_to_match_num.iter_mut())
+            .enumerate()
+        {
+            if !c.match_node_inclusion_policies(eligibility) {
+                continue;
+            }
+            let Some(value) = node_labels.get(&c.topology_key) else {
+                continue;
+            };
+            let count = if c.selector.is_empty() {
+                0
+            } else {
+                count_of(i)
+            };
+            match counts.get_mut(value.as_str()) {
+                Some(v) => *v += count,
+                None => {
+                    counts.insert(value.clone(), count);
+                }
+            }
+        }
+    }
+
     /// Computes domain counts and critical paths from the per-domain counts (end of upstream
     /// `calPreFilterState`). Domains are visited in sorted order for determinism.
     pub fn finish(&mut self) {
@@ -392,6 +431,41 @@ impl PreFilterState {
                 Status::new(Code::Unschedulable, [ERR_REASON_CONSTRAINTS_NOT_MATCH])
             }
             code => Status::from_code(code),
+        }
+    }
+}
+
+/// Upstream `topologyNormalizingWeight` (scoring.go): `ln(size + 2)`, where `size` is the
+/// number of domains of a constraint among the filtered nodes.
+pub fn topology_normalizing_weight(size: usize) -> f64 {
+    ((size + 2) as f64).ln()
+}
+
+/// Upstream `scoreForCount` (scoring.go): `cnt * weight + (maxSkew - 1)`.
+pub fn score_for_count(cnt: i64, max_skew: i64, tp_weight: f64) -> f64 {
+    cnt as f64 * tp_weight + (max_skew - 1) as f64
+}
+
+/// Upstream PodTopologySpread `NormalizeScore` (scoring.go): ignored nodes score 0; with
+/// `min`/`max` over the others (`max` starting at 0), every other node scores 100 when
+/// `max` is 0, else `100 * (max + min - s) / max` (fewer matching pods score higher).
+pub fn normalize_spread_scores(scores: &mut [i64], ignored: &[bool]) {
+    let mut min = i64::MAX;
+    let mut max = 0i64;
+    for (s, &ign) in scores.iter().zip(ignored) {
+        if ign {
+            continue;
+        }
+        min = min.min(*s);
+        max = max.max(*s);
+    }
+    for (s, &ign) in scores.iter_mut().zip(ignored) {
+        if ign {
+            *s = 0;
+        } else if max == 0 {
+            *s = MAX_NODE_SCORE;
+        } else {
+            *s = MAX_NODE_SCORE * (max + min - *s) / max;
         }
     }
 }

@@ -1,0 +1,123 @@
+//! Incrementally maintained per-node counts of pods matching a label selector, the data
+//! PodTopologySpread's PreFilter and PreScore read (upstream `countPodsMatchSelector` over
+//! `nodeInfo.Pods`, pkg/scheduler/framework/plugins/podtopologyspread/common.go).
+//!
+//! Upstream recounts every node's pods for every scheduling cycle; here each distinct
+//! `(namespace, selector)` gets an entry the first time a pod needs it (one scan over all
+//! pods), and from then on every pod change adjusts the entries it affects, so a cycle reads
+//! a count per node in O(1). A pod counts when it is bound, not terminal (terminal pods are
+//! not in the scheduler's cache) and not terminating.
+
+use crate::api::Store;
+use crate::api::selector::LabelSelector;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone)]
+struct Entry {
+    namespace: String,
+    selector: LabelSelector,
+    per_node: Vec<i64>,
+}
+
+/// The selector count cache.
+#[derive(Debug, Clone, Default)]
+pub struct SelectorCounts {
+    entries: Vec<Entry>,
+    index: BTreeMap<String, usize>,
+    /// Per pod id: the `(entry, node)` pairs the pod is counted in.
+    tracked: Vec<Vec<(u32, u32)>>,
+}
+
+fn counted_node(store: &Store, pod_id: u32) -> Option<u32> {
+    let p = store.pods.get(pod_id)?;
+    if p.meta.deletion.is_some() || p.status.phase.is_terminal() {
+        return None;
+    }
+    store.pod_node(pod_id)
+}
+
+impl SelectorCounts {
+    /// The entry for `(namespace, selector)`, built on first use; `None` for an empty
+    /// selector (upstream counts 0 for it).
+    pub fn entry(
+        &mut self,
+        store: &Store,
+        namespace: &str,
+        selector: &LabelSelector,
+    ) -> Option<u32> {
+        if selector.is_empty() {
+            return None;
+        }
+        let key = format!("{namespace}\u{0}{selector:?}");
+        if let Some(&i) = self.index.get(&key) {
+            return Some(i as u32);
+        }
+        let e = self.entries.len() as u32;
+        let mut per_node = vec![0i64; store.nodes.capacity()];
+        for (id, p) in store.pods.iter() {
+            if p.meta.namespace != namespace || !selector.matches(&p.meta.labels) {
+                continue;
+            }
+            let Some(n) = counted_node(store, id) else {
+                continue;
+            };
+            if per_node.len() <= n as usize {
+                per_node.resize(n as usize + 1, 0);
+            }
+            per_node[n as usize] += 1;
+            if self.tracked.len() <= id as usize {
+                self.tracked.resize(id as usize + 1, Vec::new());
+            }
+            self.tracked[id as usize].push((e, n));
+        }
+        self.entries.push(Entry {
+            namespace: namespace.to_string(),
+            selector: selector.clone(),
+            per_node,
+        });
+        self.index.insert(key, e as usize);
+        Some(e)
+    }
+
+    /// Matching pods of entry `e` on node `node`.
+    pub fn count(&self, e: u32, node: u32) -> i64 {
+        self.entries
+            .get(e as usize)
+            .and_then(|x| x.per_node.get(node as usize))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Brings pod `pod_id`'s contribution up to date with the store (idempotent).
+    pub fn retrack(&mut self, store: &Store, pod_id: u32) {
+        if self.entries.is_empty() {
+            return;
+        }
+        if let Some(old) = self.tracked.get_mut(pod_id as usize) {
+            for (e, n) in old.drain(..) {
+                if let Some(c) = self.entries[e as usize].per_node.get_mut(n as usize) {
+                    *c -= 1;
+                }
+            }
+        }
+        let Some(n) = counted_node(store, pod_id) else {
+            return;
+        };
+        let Some(p) = store.pods.get(pod_id) else {
+            return;
+        };
+        if self.tracked.len() <= pod_id as usize {
+            self.tracked.resize(pod_id as usize + 1, Vec::new());
+        }
+        for (e, entry) in self.entries.iter_mut().enumerate() {
+            if entry.namespace != p.meta.namespace || !entry.selector.matches(&p.meta.labels) {
+                continue;
+            }
+            if entry.per_node.len() <= n as usize {
+                entry.per_node.resize(n as usize + 1, 0);
+            }
+            entry.per_node[n as usize] += 1;
+            self.tracked[pod_id as usize].push((e as u32, n));
+        }
+    }
+}
