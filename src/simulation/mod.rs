@@ -402,10 +402,15 @@ impl Runtime<'_> {
                         });
                 }
             }
-            Action::RolloutPause { namespace, name } | Action::RolloutResume { namespace, name } => {
+            Action::RolloutPause { namespace, name }
+            | Action::RolloutResume { namespace, name } => {
                 let paused = matches!(a.action, Action::RolloutPause { .. });
                 if let Some(id) = self.store.deployments.id_of(namespace, name)
-                    && self.store.deployments.get(id).is_some_and(|d| d.paused != paused)
+                    && self
+                        .store
+                        .deployments
+                        .get(id)
+                        .is_some_and(|d| d.paused != paused)
                 {
                     self.store
                         .update_deployment(id, now, true, |d| d.paused = paused);
@@ -487,10 +492,14 @@ impl Runtime<'_> {
             .find(|c| c.name == container);
         match found {
             None => {
-                self.store
-                    .record_event(now, Kind::Deployment, &ns, &name, "FailedSetImage", || {
-                        format!("unable to find container named {container:?}")
-                    });
+                self.store.record_event(
+                    now,
+                    Kind::Deployment,
+                    &ns,
+                    &name,
+                    "FailedSetImage",
+                    || format!("unable to find container named {container:?}"),
+                );
             }
             Some(c) if c.image == image => {}
             Some(_) => {

@@ -56,7 +56,12 @@ pub fn workload(
 /// A workload's (updatedReplicas, unavailableReplicas): a Deployment's status fields; for
 /// a ReplicaSet or ReplicationController every pod is of its template, and unavailable is
 /// desired minus available (floored at 0), as the Deployment computes it.
-pub fn rollout_counts(store: &Store, kind: Kind, namespace: &str, name: &str) -> Option<(i32, i32)> {
+pub fn rollout_counts(
+    store: &Store,
+    kind: Kind,
+    namespace: &str,
+    name: &str,
+) -> Option<(i32, i32)> {
     match kind {
         Kind::Deployment => {
             let d = store
@@ -111,8 +116,10 @@ pub fn value(store: &Store, subject: &Subject, field: &str) -> f64 {
         } => match workload(store, *kind, namespace, name) {
             None => f64::NAN,
             Some(_) if field == "updated" || field == "unavailable" => {
-                rollout_counts(store, *kind, namespace, name)
-                    .map_or(f64::NAN, |(u, un)| if field == "updated" { u } else { un } as f64)
+                rollout_counts(store, *kind, namespace, name).map_or(
+                    f64::NAN,
+                    |(u, un)| if field == "updated" { u } else { un } as f64,
+                )
             }
             Some((d, r, ready, a)) => match field {
                 "desired" => d as f64,

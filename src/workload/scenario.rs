@@ -882,10 +882,22 @@ impl Ctx<'_> {
                 self.target(s, &format!("{f}.{which}"), &ns, known, &[Kind::Deployment])?;
             if which == "rolloutPause" {
                 let desc = format!("rollout pause deployment/{name}");
-                (Action::RolloutPause { namespace: ns, name }, desc)
+                (
+                    Action::RolloutPause {
+                        namespace: ns,
+                        name,
+                    },
+                    desc,
+                )
             } else {
                 let desc = format!("rollout resume deployment/{name}");
-                (Action::RolloutResume { namespace: ns, name }, desc)
+                (
+                    Action::RolloutResume {
+                        namespace: ns,
+                        name,
+                    },
+                    desc,
+                )
             }
         } else {
             let (which, s) = [

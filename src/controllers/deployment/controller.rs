@@ -385,7 +385,10 @@ impl Controller for DeploymentController {
                 let Some(Object::Pod(p)) = change.old.as_deref() else {
                     return;
                 };
-                let Some(o) = p.meta.controller_ref().filter(|o| o.kind == Kind::ReplicaSet)
+                let Some(o) = p
+                    .meta
+                    .controller_ref()
+                    .filter(|o| o.kind == Kind::ReplicaSet)
                 else {
                     return;
                 };
@@ -492,10 +495,11 @@ impl DeploymentController {
             let mrs_changed = rs.min_ready_seconds != d.min_ready_seconds;
             if changed || mrs_changed {
                 let mrs = d.min_ready_seconds;
-                ctx.store.update_rs(Kind::ReplicaSet, id, now, mrs_changed, |r| {
-                    r.meta.annotations = ann;
-                    r.min_ready_seconds = mrs;
-                });
+                ctx.store
+                    .update_rs(Kind::ReplicaSet, id, now, mrs_changed, |r| {
+                        r.meta.annotations = ann;
+                        r.min_ready_seconds = mrs;
+                    });
             }
             let rev = ctx
                 .store
@@ -696,7 +700,8 @@ impl DeploymentController {
             .map(rs_view);
         let old = Self::views(ctx, &sets.old);
         let old_views: Vec<RsView> = old.iter().map(|(v, _)| v.clone()).collect();
-        let result = rules::proportional_scale(&p, d.status.replicas, new_view.as_ref(), &old_views);
+        let result =
+            rules::proportional_scale(&p, d.status.replicas, new_view.as_ref(), &old_views);
         let active = old_views
             .iter()
             .chain(new_view.as_ref())
@@ -772,7 +777,12 @@ impl DeploymentController {
         // scaleDownOldReplicaSetsForRecreate.
         let mut scaled = false;
         for id in sets.old.clone() {
-            if ctx.store.replicasets.get(id).is_some_and(|r| r.replicas > 0) {
+            if ctx
+                .store
+                .replicasets
+                .get(id)
+                .is_some_and(|r| r.replicas > 0)
+            {
                 scaled |= self.scale_rs(d, id, 0, ctx);
             }
         }
@@ -883,7 +893,9 @@ impl DeploymentController {
                         Some(d.progress_deadline_seconds),
                         view.as_ref(),
                         now_ceil,
-                    ) && view.as_ref().is_some_and(|v| v.reason != rules::TIMED_OUT_REASON)
+                    ) && view
+                        .as_ref()
+                        .is_some_and(|v| v.reason != rules::TIMED_OUT_REASON)
                     {
                         let c = Condition::new(
                             ConditionStatus::False,
@@ -1007,7 +1019,9 @@ pub enum RollbackError {
     #[error("deployment not found")]
     NotFound,
     /// The deployment is paused.
-    #[error("you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again")]
+    #[error(
+        "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again"
+    )]
     Paused,
     /// No ReplicaSet has the requested revision (0: no previous revision).
     #[error("unable to find specified revision {0} in history")]
@@ -1081,4 +1095,363 @@ pub fn rollback(
         d.meta.annotations = annotations;
     });
     Ok(rev)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::PodPhase;
+    use crate::api::manifest::load_str;
+    use crate::controllers::Outbox;
+    use crate::controllers::replicaset::ReplicaSetController;
+    use crate::engine::RngStreams;
+
+    /// A store, the Deployment and ReplicaSet controllers, and a fake kubelet that makes
+    /// pods ready and finishes terminations on request.
+    struct Harness {
+        store: Store,
+        dc: DeploymentController,
+        rc: ReplicaSetController,
+        dq: WorkQueue,
+        rq: WorkQueue,
+        streams: RngStreams,
+        now: SimTime,
+        /// The last Next of the deployment's reconcile.
+        last: Next,
+    }
+
+    impl Harness {
+        fn new(yaml: &str) -> Harness {
+            let streams = RngStreams::new(1);
+            let mut h = Harness {
+                store: Store::new(streams.stream("names"), true),
+                dc: DeploymentController::new(),
+                rc: ReplicaSetController::new(),
+                dq: WorkQueue::default(),
+                rq: WorkQueue::default(),
+                streams,
+                now: SimTime::ZERO,
+                last: Next::Done,
+            };
+            let r = load_str(yaml, "test.yaml", 1).expect("valid manifest");
+            for l in r.objects {
+                h.store.create(l.object, SimTime::ZERO).expect("created");
+            }
+            h.settle();
+            h
+        }
+
+        fn settle(&mut self) {
+            let mut rng = self.streams.stream("controller");
+            for _ in 0..10_000 {
+                for ch in self.store.take_changes() {
+                    self.dc.on_change(&ch, &self.store, &mut self.dq);
+                    self.rc.on_change(&ch, &self.store, &mut self.rq);
+                }
+                let mut out = Outbox::default();
+                let mut ctx = Ctx {
+                    now: self.now,
+                    store: &mut self.store,
+                    rng: &mut rng,
+                    out: &mut out,
+                };
+                if let Some(k) = self.dq.pop() {
+                    self.last = self.dc.reconcile(k, &mut ctx);
+                } else if let Some(k) = self.rq.pop() {
+                    self.rc.reconcile(k, &mut ctx);
+                } else if !self.store.has_changes() {
+                    return;
+                }
+            }
+            panic!("did not settle");
+        }
+
+        fn advance(&mut self, secs: u64) {
+            self.now = self.now + SimDuration::from_secs(secs);
+            self.dq.add(Key::new(Kind::Deployment, 0));
+            self.settle();
+        }
+
+        /// Binds and readies every pending pod (at most `n`), removes terminating ones.
+        fn kubelet(&mut self, n: usize) {
+            let now = self.now;
+            let ids: Vec<u32> = self.store.pods.iter().map(|(id, _)| id).collect();
+            let mut readied = 0;
+            for id in ids {
+                let Some(p) = self.store.pods.get(id) else {
+                    continue;
+                };
+                if p.meta.deletion.is_some() {
+                    self.store.remove_pod(id, now);
+                } else if !p.status.ready && readied < n {
+                    readied += 1;
+                    self.store.update_pod(id, now, |p| {
+                        p.spec.node_name = "node-1".into();
+                        p.status.phase = PodPhase::Running;
+                        p.status.ready = true;
+                        p.status.ready_transition = Some(now);
+                    });
+                }
+            }
+            self.settle();
+        }
+
+        fn deployment(&self) -> &Deployment {
+            self.store.deployments.get(0).expect("deployment")
+        }
+
+        /// (name, spec replicas, revision) of the owned ReplicaSets, by revision.
+        fn sets(&self) -> Vec<(String, i32, i64)> {
+            let mut v: Vec<(String, i32, i64)> = owned_replica_sets(&self.store, self.deployment())
+                .into_iter()
+                .filter_map(|id| self.store.replicasets.get(id))
+                .map(|r| (r.meta.name.clone(), r.replicas, revision(r)))
+                .collect();
+            v.sort_by_key(|s| s.2);
+            v
+        }
+
+        fn set_image(&mut self, image: &str) {
+            let image = image.to_string();
+            self.store.update_deployment(0, self.now, true, |d| {
+                d.template.spec.containers[0].image = image;
+            });
+            self.settle();
+        }
+
+        fn progressing(&self) -> Option<&'static str> {
+            let uid = self.deployment().meta.uid;
+            self.dc
+                .conditions(uid)
+                .and_then(|c| c.progressing.as_ref())
+                .map(|c| c.reason)
+        }
+    }
+
+    fn manifest(replicas: i32, strategy: &str, extra: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: {replicas}\n{extra}  selector:\n    matchLabels: {{app: web}}\n  strategy: {strategy}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      containers:\n      - name: web\n        image: web:1\n"
+        )
+    }
+
+    const SURGE_1: &str = "{type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}";
+
+    #[test]
+    fn hash_is_stable_and_safe() {
+        let h = Harness::new(&manifest(1, SURGE_1, ""));
+        let t = &h.deployment().template;
+        let a = template_hash(t, 0);
+        assert_eq!(a, template_hash(t, 0));
+        assert_ne!(a, template_hash(t, 1));
+        assert!(a.bytes().all(|b| SAFE_ALPHABET.contains(&b)));
+        let mut t2 = t.clone();
+        t2.labels.insert(POD_TEMPLATE_HASH_LABEL.into(), a.clone());
+        assert!(equal_ignore_hash(t, &t2));
+    }
+
+    #[test]
+    fn creates_the_new_replica_set_with_hash_and_annotations() {
+        let mut h = Harness::new(&manifest(4, SURGE_1, ""));
+        let hash = template_hash(&h.deployment().template, 0);
+        let rs = h.store.replicasets.get(0).expect("replica set");
+        assert_eq!(rs.meta.name, format!("web-{hash}"));
+        assert_eq!(rs.replicas, 4);
+        assert_eq!(rs.template.labels.get(POD_TEMPLATE_HASH_LABEL), Some(&hash));
+        assert!(rs.selector.matches(&rs.template.labels));
+        let mut other = rs.template.labels.clone();
+        other.insert(POD_TEMPLATE_HASH_LABEL.into(), "x".into());
+        assert!(!rs.selector.matches(&other));
+        let ann = |k: &str| rs.meta.annotations.get(k).cloned();
+        assert_eq!(ann(rules::REVISION_ANNOTATION).as_deref(), Some("1"));
+        assert_eq!(
+            ann(rules::DESIRED_REPLICAS_ANNOTATION).as_deref(),
+            Some("4")
+        );
+        assert_eq!(ann(rules::MAX_REPLICAS_ANNOTATION).as_deref(), Some("5"));
+        assert_eq!(h.store.pods.len(), 4);
+        assert!(
+            h.store
+                .pods
+                .iter()
+                .all(|(_, p)| p.meta.labels.get(POD_TEMPLATE_HASH_LABEL) == Some(&hash))
+        );
+        // The first sync created the ReplicaSet; the next saw its pods (progress).
+        assert_eq!(h.progressing(), Some(RS_UPDATED_REASON));
+        h.kubelet(usize::MAX);
+        let d = h.deployment();
+        assert_eq!(d.status.available_replicas, 4);
+        assert_eq!(d.status.updated_replicas, 4);
+        assert_eq!(d.status.unavailable_replicas, 0);
+        assert_eq!(d.status.observed_generation, d.meta.generation);
+        assert_eq!(h.progressing(), Some(rules::NEW_RS_AVAILABLE_REASON));
+        assert_eq!(
+            d.meta.annotations.get(rules::REVISION_ANNOTATION),
+            Some(&"1".to_string())
+        );
+    }
+
+    #[test]
+    fn rolling_update_keeps_surge_and_availability() {
+        let mut h = Harness::new(&manifest(4, SURGE_1, ""));
+        h.kubelet(usize::MAX);
+        h.set_image("web:2");
+        let mut steps = 0;
+        loop {
+            let sets = h.sets();
+            let total: i32 = sets.iter().map(|s| s.1).sum();
+            assert!(total <= 5, "{sets:?}");
+            assert!(h.deployment().status.available_replicas >= 4);
+            if sets.len() == 2 && sets[0].1 == 0 && sets[1].1 == 4 {
+                break;
+            }
+            h.advance(1);
+            h.kubelet(1);
+            steps += 1;
+            assert!(steps < 20, "rollout stuck: {sets:?}");
+        }
+        h.kubelet(usize::MAX);
+        let sets = h.sets();
+        assert_eq!((sets[0].2, sets[1].2), (1, 2));
+        let d = h.deployment();
+        assert_eq!(d.status.updated_replicas, 4);
+        assert_eq!(d.status.replicas, 4);
+        assert_eq!(h.progressing(), Some(rules::NEW_RS_AVAILABLE_REASON));
+    }
+
+    #[test]
+    fn recreate_waits_for_old_pods() {
+        let mut h = Harness::new(&manifest(3, "{type: Recreate}", ""));
+        h.kubelet(usize::MAX);
+        h.set_image("web:2");
+        // Old scaled to 0, pods terminating: no new ReplicaSet yet.
+        assert_eq!(h.sets().len(), 1);
+        assert_eq!(h.sets()[0].1, 0);
+        assert!(h.store.pods.iter().all(|(_, p)| p.meta.deletion.is_some()));
+        h.kubelet(0);
+        let sets = h.sets();
+        assert_eq!(sets.len(), 2, "{sets:?}");
+        assert_eq!(sets[1].1, 3);
+        h.kubelet(usize::MAX);
+        assert_eq!(h.deployment().status.available_replicas, 3);
+    }
+
+    #[test]
+    fn proportional_scaling_mid_rollout() {
+        let s = "{type: RollingUpdate, rollingUpdate: {maxSurge: 3, maxUnavailable: 2}}";
+        let mut h = Harness::new(&manifest(10, s, ""));
+        h.kubelet(usize::MAX);
+        h.set_image("web:2");
+        // New RS surged to 3, old down to 8 (minAvailable 8), new up to 5 (13 in all).
+        let sets = h.sets();
+        assert_eq!((sets[0].1, sets[1].1), (8, 5), "{sets:?}");
+        h.store
+            .update_deployment(0, h.now, true, |d| d.replicas = 20);
+        h.settle();
+        let sets = h.sets();
+        // 20 + maxSurge 3 = 23, spread 8:5 proportionally.
+        let total: i32 = sets.iter().map(|s| s.1).sum();
+        assert_eq!(total, 23, "{sets:?}");
+        assert!(sets[0].1 > sets[1].1, "{sets:?}");
+        for id in owned_replica_sets(&h.store, h.deployment()) {
+            let rs = h.store.replicasets.get(id).expect("rs");
+            assert_eq!(
+                rs.meta.annotations.get(rules::DESIRED_REPLICAS_ANNOTATION),
+                Some(&"20".to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn paused_deployment_only_scales() {
+        let mut h = Harness::new(&manifest(2, SURGE_1, "  paused: true\n"));
+        // Paused from the start: no new ReplicaSet is created.
+        assert!(h.sets().is_empty());
+        h.store
+            .update_deployment(0, h.now, true, |d| d.paused = false);
+        h.settle();
+        h.kubelet(usize::MAX);
+        h.store
+            .update_deployment(0, h.now, true, |d| d.paused = true);
+        h.settle();
+        assert_eq!(h.progressing(), Some(PAUSED_REASON));
+        h.set_image("web:2");
+        assert_eq!(h.sets().len(), 1);
+        h.store
+            .update_deployment(0, h.now, true, |d| d.replicas = 5);
+        h.settle();
+        assert_eq!(h.sets()[0].1, 5);
+        h.store
+            .update_deployment(0, h.now, true, |d| d.paused = false);
+        h.settle();
+        assert_eq!(h.sets().len(), 2);
+    }
+
+    #[test]
+    fn progress_deadline_exceeded() {
+        let mut h = Harness::new(&manifest(2, SURGE_1, "  progressDeadlineSeconds: 60\n"));
+        assert_eq!(h.last, Next::RequeueAfter(SimDuration::from_secs(60)));
+        h.advance(60);
+        assert_eq!(h.progressing(), Some(RS_UPDATED_REASON));
+        h.now = h.now + SimDuration::from_millis(5);
+        h.dq.add(Key::new(Kind::Deployment, 0));
+        h.settle();
+        assert_eq!(h.progressing(), Some(rules::TIMED_OUT_REASON));
+        assert_eq!(h.last, Next::Done);
+        // Progress afterwards clears the timeout.
+        h.kubelet(1);
+        assert_eq!(h.progressing(), Some(RS_UPDATED_REASON));
+    }
+
+    #[test]
+    fn history_limit_deletes_old_replica_sets() {
+        let mut h = Harness::new(&manifest(1, SURGE_1, "  revisionHistoryLimit: 1\n"));
+        for v in 2..=4 {
+            h.kubelet(usize::MAX);
+            h.set_image(&format!("web:{v}"));
+            for _ in 0..5 {
+                h.kubelet(usize::MAX);
+            }
+        }
+        let sets = h.sets();
+        assert_eq!(sets.len(), 2, "{sets:?}");
+        assert_eq!(sets.iter().map(|s| s.2).collect::<Vec<_>>(), vec![3, 4]);
+    }
+
+    #[test]
+    fn rollback_makes_an_old_revision_new() {
+        let mut h = Harness::new(&manifest(2, SURGE_1, ""));
+        h.kubelet(usize::MAX);
+        let first = h.sets()[0].0.clone();
+        h.set_image("web:2");
+        for _ in 0..5 {
+            h.kubelet(usize::MAX);
+        }
+        assert_eq!(
+            rollback(&mut h.store, 0, 9, h.now),
+            Err(RollbackError::RevisionNotFound(9))
+        );
+        assert_eq!(rollback(&mut h.store, 0, 0, h.now), Ok(1));
+        h.settle();
+        for _ in 0..5 {
+            h.kubelet(usize::MAX);
+        }
+        let rs = h
+            .store
+            .replicasets
+            .get(h.store.replicasets.id_of("default", &first).expect("first"))
+            .expect("rs");
+        assert_eq!(rs.replicas, 2);
+        assert_eq!(revision(rs), 3);
+        assert_eq!(
+            rs.meta.annotations.get(REVISION_HISTORY_ANNOTATION),
+            Some(&"1".to_string())
+        );
+        assert_eq!(h.deployment().template.spec.containers[0].image, "web:1");
+        assert!(
+            !h.deployment()
+                .template
+                .labels
+                .contains_key(POD_TEMPLATE_HASH_LABEL)
+        );
+    }
 }
