@@ -181,9 +181,7 @@ fn set_image_on_unknown_deployment_is_bad_input() {
         "TIMELINE",
         "  - at: 1m\n    setImage: {target: deployment/nope, container: c, image: x}\n",
     );
-    let e = Scenario::from_str(&text, "test.yaml", root())
-        .err()
-        .expect("rejected");
+    let e = Scenario::from_str(&text, "test.yaml", root()).expect_err("rejected");
     let msg = format!("{e}");
     assert!(msg.contains("spec.timeline[0].setImage.target"), "{msg}");
 }

@@ -1053,7 +1053,8 @@ pub fn rollback(
             .filter_map(|&rid| store.replicasets.get(rid).map(|r| (revision(r), rid)))
             .find(|(v, _)| *v == to_revision);
     } else {
-        let (mut latest, mut previous): (Option<(i64, u32)>, Option<(i64, u32)>) = (None, None);
+        let mut latest: Option<(i64, u32)> = None;
+        let mut previous: Option<(i64, u32)> = None;
         for &rid in &owned {
             let Some(r) = store.replicasets.get(rid) else {
                 continue;
@@ -1167,7 +1168,7 @@ mod tests {
         }
 
         fn advance(&mut self, secs: u64) {
-            self.now = self.now + SimDuration::from_secs(secs);
+            self.now += SimDuration::from_secs(secs);
             self.dq.add(Key::new(Kind::Deployment, 0));
             self.settle();
         }
@@ -1392,7 +1393,7 @@ mod tests {
         assert_eq!(h.last, Next::RequeueAfter(SimDuration::from_secs(60)));
         h.advance(60);
         assert_eq!(h.progressing(), Some(RS_UPDATED_REASON));
-        h.now = h.now + SimDuration::from_millis(5);
+        h.now += SimDuration::from_millis(5);
         h.dq.add(Key::new(Kind::Deployment, 0));
         h.settle();
         assert_eq!(h.progressing(), Some(rules::TIMED_OUT_REASON));
