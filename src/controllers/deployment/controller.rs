@@ -112,6 +112,9 @@ fn set_condition(slot: &mut Option<Condition>, mut c: Condition) {
 pub struct DeploymentController {
     conditions: BTreeMap<Uid, Conditions>,
     collisions: BTreeMap<Uid, u32>,
+    /// The progress-deadline check already asked for, per deployment (one timer per
+    /// instant instead of one per sync).
+    deadline_timers: BTreeMap<Uid, SimTime>,
 }
 
 impl DeploymentController {
@@ -366,6 +369,7 @@ impl Controller for DeploymentController {
                     if let Some(o) = change.old.as_deref() {
                         self.conditions.remove(&o.meta().uid);
                         self.collisions.remove(&o.meta().uid);
+                        self.deadline_timers.remove(&o.meta().uid);
                     }
                 } else {
                     queue.add(Key::new(Kind::Deployment, change.id));
@@ -929,11 +933,15 @@ impl DeploymentController {
                 } else {
                     SimDuration::ZERO
                 };
-                next = Next::RequeueAfter(if after < SimDuration::from_secs(1) {
+                let after = if after < SimDuration::from_secs(1) {
                     SimDuration::from_millis(5)
                 } else {
                     after
-                });
+                };
+                if self.deadline_timers.get(&d.meta.uid) != Some(&(now + after)) {
+                    self.deadline_timers.insert(d.meta.uid, now + after);
+                    next = Next::RequeueAfter(after);
+                }
             }
         }
         if status != d.status {
@@ -1117,8 +1125,8 @@ mod tests {
         rq: WorkQueue,
         streams: RngStreams,
         now: SimTime,
-        /// The last Next of the deployment's reconcile.
-        last: Next,
+        /// Times the deployment's reconciles asked to be requeued at.
+        requeues: Vec<SimTime>,
     }
 
     impl Harness {
@@ -1132,7 +1140,7 @@ mod tests {
                 rq: WorkQueue::default(),
                 streams,
                 now: SimTime::ZERO,
-                last: Next::Done,
+                requeues: Vec::new(),
             };
             let r = load_str(yaml, "test.yaml", 1).expect("valid manifest");
             for l in r.objects {
@@ -1157,7 +1165,9 @@ mod tests {
                     out: &mut out,
                 };
                 if let Some(k) = self.dq.pop() {
-                    self.last = self.dc.reconcile(k, &mut ctx);
+                    if let Next::RequeueAfter(d) = self.dc.reconcile(k, &mut ctx) {
+                        self.requeues.push(self.now + d);
+                    }
                 } else if let Some(k) = self.rq.pop() {
                     self.rc.reconcile(k, &mut ctx);
                 } else if !self.store.has_changes() {
@@ -1390,14 +1400,21 @@ mod tests {
     #[test]
     fn progress_deadline_exceeded() {
         let mut h = Harness::new(&manifest(2, SURGE_1, "  progressDeadlineSeconds: 60\n"));
-        assert_eq!(h.last, Next::RequeueAfter(SimDuration::from_secs(60)));
+        assert_eq!(h.requeues, vec![SimTime::from_secs(60)]);
         h.advance(60);
         assert_eq!(h.progressing(), Some(RS_UPDATED_REASON));
         h.now += SimDuration::from_millis(5);
         h.dq.add(Key::new(Kind::Deployment, 0));
         h.settle();
         assert_eq!(h.progressing(), Some(rules::TIMED_OUT_REASON));
-        assert_eq!(h.last, Next::Done);
+        // At the deadline (not yet past it) a recheck 5 ms later; then no more timers.
+        assert_eq!(
+            h.requeues,
+            vec![
+                SimTime::from_secs(60),
+                SimTime::from_secs(60) + SimDuration::from_millis(5)
+            ]
+        );
         // Progress afterwards clears the timeout.
         h.kubelet(1);
         assert_eq!(h.progressing(), Some(RS_UPDATED_REASON));
