@@ -15,6 +15,9 @@
 //! writes the results. The client side of `kubectl rollout undo`
 //! (staging/src/k8s.io/kubectl/pkg/polymorphichelpers/rollback.go) is [`rollback`].
 //!
+//! Owned ReplicaSets are claimed as upstream's ClaimReplicaSets does: orphans whose labels
+//! match the selector are adopted, owned ones that stop matching are released.
+//!
 //! Conditions are kept in the controller's own state ([`DeploymentController::conditions`])
 //! since the store's `DeploymentStatus` has no conditions.
 
@@ -251,6 +254,52 @@ pub fn owned_replica_sets(store: &Store, d: &Deployment) -> Vec<u32> {
     v.into_iter().map(|(_, id)| id).collect()
 }
 
+/// Adopts orphan ReplicaSets whose labels match the deployment's selector and releases
+/// owned ones that no longer match (pkg/controller/controller_ref_manager.go
+/// ClaimReplicaSets, as deployment_controller.go getReplicaSetsForDeployment uses it).
+fn claim_replica_sets(d: &Deployment, ctx: &mut Ctx<'_>) {
+    let mut adopt = Vec::new();
+    let mut release = Vec::new();
+    for (id, rs) in ctx.store.replicasets.iter() {
+        if rs.meta.namespace != d.meta.namespace {
+            continue;
+        }
+        let matches = d.selector.matches(&rs.meta.labels);
+        match rs.meta.controller_ref() {
+            Some(o) if o.kind == Kind::Deployment && o.uid == d.meta.uid => {
+                if !matches && d.meta.deletion.is_none() {
+                    release.push(id);
+                }
+            }
+            Some(_) => {}
+            None => {
+                if matches && rs.meta.deletion.is_none() && d.meta.deletion.is_none() {
+                    adopt.push(id);
+                }
+            }
+        }
+    }
+    let uid = d.meta.uid;
+    for id in release {
+        ctx.store
+            .update_rs(Kind::ReplicaSet, id, ctx.now, false, |r| {
+                r.meta.owners.retain(|o| !(o.controller && o.uid == uid));
+            });
+    }
+    for id in adopt {
+        let owner = OwnerRef {
+            kind: Kind::Deployment,
+            name: d.meta.name.clone(),
+            uid,
+            controller: true,
+        };
+        ctx.store
+            .update_rs(Kind::ReplicaSet, id, ctx.now, false, |r| {
+                r.meta.owners.push(owner)
+            });
+    }
+}
+
 /// The deployment owning a ReplicaSet, if any.
 fn owner_deployment(store: &Store, rs: &ReplicaSet) -> Option<u32> {
     let o = rs.meta.controller_ref()?;
@@ -380,8 +429,19 @@ impl Controller for DeploymentController {
                     Some(Object::ReplicaSet(rs)) => Some(rs.as_ref()),
                     _ => store.replicasets.get(change.id),
                 };
-                if let Some(id) = rs.and_then(|rs| owner_deployment(store, rs)) {
+                let Some(rs) = rs else { return };
+                if let Some(id) = owner_deployment(store, rs) {
                     queue.add(Key::new(Kind::Deployment, id));
+                } else if rs.meta.controller_ref().is_none() {
+                    // An orphan: every deployment whose selector matches may adopt it
+                    // (deployment_controller.go getDeploymentsForReplicaSet).
+                    for (id, d) in store.deployments.iter() {
+                        if d.meta.namespace == rs.meta.namespace
+                            && d.selector.matches(&rs.meta.labels)
+                        {
+                            queue.add(Key::new(Kind::Deployment, id));
+                        }
+                    }
                 }
             }
             Kind::Pod if change.op == Op::Deleted => {
@@ -425,6 +485,7 @@ impl Controller for DeploymentController {
         let Some(d) = ctx.store.deployments.get(key.id).cloned() else {
             return Next::Done;
         };
+        claim_replica_sets(&d, ctx);
         self.check_paused_conditions(&d, ctx.now);
         if d.paused {
             return self.sync(&d, key, ctx);
@@ -1471,5 +1532,22 @@ mod tests {
                 .labels
                 .contains_key(POD_TEMPLATE_HASH_LABEL)
         );
+    }
+
+    #[test]
+    fn adopts_a_matching_orphan_replica_set() {
+        let yaml = format!(
+            "{}---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: old\n  labels: {{app: web}}\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      containers:\n      - name: web\n        image: web:0\n",
+            manifest(2, SURGE_1, "")
+        );
+        let mut h = Harness::new(&yaml);
+        for _ in 0..6 {
+            h.kubelet(usize::MAX);
+        }
+        let sets = h.sets();
+        assert_eq!(sets.len(), 2, "{sets:?}");
+        let old = sets.iter().find(|s| s.0 == "old").expect("adopted");
+        assert_eq!(old.1, 0);
+        assert_eq!(h.deployment().status.available_replicas, 2);
     }
 }
