@@ -994,10 +994,12 @@ impl DeploymentController {
                 } else {
                     SimDuration::ZERO
                 };
+                // Under a second: upstream's rate-limited requeue (first step 5 ms); else
+                // the remaining time plus a second against clock skew.
                 let after = if after < SimDuration::from_secs(1) {
                     SimDuration::from_millis(5)
                 } else {
-                    after
+                    after + SimDuration::from_secs(1)
                 };
                 if self.deadline_timers.get(&d.meta.uid) != Some(&(now + after)) {
                     self.deadline_timers.insert(d.meta.uid, now + after);
@@ -1461,18 +1463,19 @@ mod tests {
     #[test]
     fn progress_deadline_exceeded() {
         let mut h = Harness::new(&manifest(2, SURGE_1, "  progressDeadlineSeconds: 60\n"));
-        assert_eq!(h.requeues, vec![SimTime::from_secs(60)]);
+        assert_eq!(h.requeues, vec![SimTime::from_secs(61)]);
+        // Poked at the deadline itself (not past it): a rate-limited recheck 5 ms later.
         h.advance(60);
         assert_eq!(h.progressing(), Some(RS_UPDATED_REASON));
         h.now += SimDuration::from_millis(5);
         h.dq.add(Key::new(Kind::Deployment, 0));
         h.settle();
         assert_eq!(h.progressing(), Some(rules::TIMED_OUT_REASON));
-        // At the deadline (not yet past it) a recheck 5 ms later; then no more timers.
+        // Then no more timers.
         assert_eq!(
             h.requeues,
             vec![
-                SimTime::from_secs(60),
+                SimTime::from_secs(61),
                 SimTime::from_secs(60) + SimDuration::from_millis(5)
             ]
         );
