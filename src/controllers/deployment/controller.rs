@@ -38,6 +38,9 @@ use std::collections::BTreeMap;
 pub const POD_TEMPLATE_HASH_LABEL: &str = "pod-template-hash";
 /// Annotation keeping the revisions a ReplicaSet had before a rollback made it new again.
 pub const REVISION_HISTORY_ANNOTATION: &str = "deployment.kubernetes.io/revision-history";
+/// Length limit of the revision-history annotation (the controller's
+/// `maxRevisionHistoryLengthInChars`, 2000 by default).
+const MAX_REVISION_HISTORY_CHARS: usize = 2000;
 /// Event reason of `kubectl rollout undo` to a revision that does not exist.
 pub const ROLLBACK_REVISION_NOT_FOUND: &str = "DeploymentRollbackRevisionNotFound";
 
@@ -363,12 +366,29 @@ fn set_new_rs_annotations(
     if old_int < new_revision {
         a.insert(rules::REVISION_ANNOTATION.into(), new_revision.to_string());
         changed = true;
-        if let Some(old) = old.filter(|o| !o.is_empty()) {
-            let history = match a.get(REVISION_HISTORY_ANNOTATION) {
-                Some(h) if !h.is_empty() => format!("{h},{old}"),
-                _ => old,
-            };
-            a.insert(REVISION_HISTORY_ANNOTATION.into(), history);
+        // A ReplicaSet that had a revision becomes new again (a rollback): keep the old
+        // revisions, dropping the oldest beyond the length limit.
+        if let Some(old) = old {
+            let history = a
+                .get(REVISION_HISTORY_ANNOTATION)
+                .cloned()
+                .unwrap_or_default();
+            if history.is_empty() {
+                a.insert(REVISION_HISTORY_ANNOTATION.into(), old);
+            } else {
+                let revs: Vec<&str> = history.split(',').collect();
+                let mut total = history.len() + old.len() + 1;
+                let mut start = 0;
+                while total > MAX_REVISION_HISTORY_CHARS && start < revs.len() {
+                    total -= revs[start].len() + 1;
+                    start += 1;
+                }
+                if total <= MAX_REVISION_HISTORY_CHARS {
+                    let mut kept: Vec<&str> = revs[start..].to_vec();
+                    kept.push(&old);
+                    a.insert(REVISION_HISTORY_ANNOTATION.into(), kept.join(","));
+                }
+            }
         }
     }
     if !exists {
