@@ -13,6 +13,7 @@ use crate::api::store::JournalEntry;
 use crate::api::{Kind, Store};
 use crate::backend::Backend;
 use crate::backend::sim::SimBackend;
+use crate::controllers::deployment::controller::{self as deployment, DeploymentController};
 use crate::controllers::garbage::GarbageCollector;
 use crate::controllers::kubelet::{Kubelet, SharedBackend};
 use crate::controllers::manager::{Manager, Wake};
@@ -99,7 +100,8 @@ enum Ev {
 }
 
 /// Controller order: fixed, so ties at one instant always resolve the same way.
-const CONTROLLERS: [&str; 6] = [
+const CONTROLLERS: [&str; 7] = [
+    "deployment",
     "replicaset",
     "garbage-collector",
     "node-lifecycle",
@@ -128,6 +130,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
     let backend = Rc::new(RefCell::new(SimBackend::new(&streams)));
     let shared: SharedBackend = backend.clone();
     let controllers: Vec<Box<dyn Controller>> = vec![
+        Box::new(DeploymentController::new()),
         Box::new(ReplicaSetController::new()),
         Box::new(GarbageCollector::new()),
         Box::new(NodeLifecycle::new(
@@ -369,6 +372,50 @@ impl Runtime<'_> {
                     self.store.delete_object(Kind::Node, id, now);
                 }
             }
+            Action::SetImage {
+                namespace,
+                name,
+                container,
+                image,
+            } => {
+                if let Some(id) = self.store.deployments.id_of(namespace, name) {
+                    self.set_image(id, container, image, now);
+                }
+            }
+            Action::RolloutUndo {
+                namespace,
+                name,
+                to_revision,
+            } => {
+                if let Some(id) = self.store.deployments.id_of(namespace, name)
+                    && let Err(e) = deployment::rollback(&mut self.store, id, *to_revision, now)
+                {
+                    let reason = match e {
+                        deployment::RollbackError::RevisionNotFound(_) => {
+                            deployment::ROLLBACK_REVISION_NOT_FOUND
+                        }
+                        _ => "DeploymentRollbackFailed",
+                    };
+                    self.store
+                        .record_event(now, Kind::Deployment, namespace, name, reason, || {
+                            e.to_string()
+                        });
+                }
+            }
+            Action::RolloutPause { namespace, name }
+            | Action::RolloutResume { namespace, name } => {
+                let paused = matches!(a.action, Action::RolloutPause { .. });
+                if let Some(id) = self.store.deployments.id_of(namespace, name)
+                    && self
+                        .store
+                        .deployments
+                        .get(id)
+                        .is_some_and(|d| d.paused != paused)
+                {
+                    self.store
+                        .update_deployment(id, now, true, |d| d.paused = paused);
+                }
+            }
             Action::Cordon(n) | Action::Uncordon(n) => {
                 let cordon = matches!(a.action, Action::Cordon(_));
                 if let Some(id) = self.store.nodes.id_of("", n) {
@@ -428,6 +475,48 @@ impl Runtime<'_> {
             }
         }
         Ok(())
+    }
+
+    /// `kubectl set image deployment/NAME C=I`: a template change when the image differs;
+    /// an unknown container is recorded as an Event (kubectl's error) and changes nothing.
+    fn set_image(&mut self, id: u32, container: &str, image: &str, now: SimTime) {
+        let Some(d) = self.store.deployments.get(id) else {
+            return;
+        };
+        let (ns, name) = (d.meta.namespace.clone(), d.meta.name.clone());
+        let spec = &d.template.spec;
+        let found = spec
+            .containers
+            .iter()
+            .chain(&spec.init_containers)
+            .find(|c| c.name == container);
+        match found {
+            None => {
+                self.store.record_event(
+                    now,
+                    Kind::Deployment,
+                    &ns,
+                    &name,
+                    "FailedSetImage",
+                    || format!("unable to find container named {container:?}"),
+                );
+            }
+            Some(c) if c.image == image => {}
+            Some(_) => {
+                self.store.update_deployment(id, now, true, |d| {
+                    let spec = &mut d.template.spec;
+                    for c in spec
+                        .containers
+                        .iter_mut()
+                        .chain(spec.init_containers.iter_mut())
+                    {
+                        if c.name == container {
+                            c.image = image.to_string();
+                        }
+                    }
+                });
+            }
+        }
     }
 
     fn sample(&mut self, now: SimTime, end: bool) {

@@ -53,6 +53,29 @@ pub fn workload(
     }
 }
 
+/// A workload's (updatedReplicas, unavailableReplicas): a Deployment's status fields; for
+/// a ReplicaSet or ReplicationController every pod is of its template, and unavailable is
+/// desired minus available (floored at 0), as the Deployment computes it.
+pub fn rollout_counts(
+    store: &Store,
+    kind: Kind,
+    namespace: &str,
+    name: &str,
+) -> Option<(i32, i32)> {
+    match kind {
+        Kind::Deployment => {
+            let d = store
+                .deployments
+                .get(store.deployments.id_of(namespace, name)?)?;
+            Some((d.status.updated_replicas, d.status.unavailable_replicas))
+        }
+        _ => {
+            let (desired, current, _, available) = workload(store, kind, namespace, name)?;
+            Some((current, (desired - available).max(0)))
+        }
+    }
+}
+
 /// The value an expectation reads.
 pub fn value(store: &Store, subject: &Subject, field: &str) -> f64 {
     let c = store.pod_counts();
@@ -92,6 +115,12 @@ pub fn value(store: &Store, subject: &Subject, field: &str) -> f64 {
             name,
         } => match workload(store, *kind, namespace, name) {
             None => f64::NAN,
+            Some(_) if field == "updated" || field == "unavailable" => {
+                rollout_counts(store, *kind, namespace, name).map_or(
+                    f64::NAN,
+                    |(u, un)| if field == "updated" { u } else { un } as f64,
+                )
+            }
             Some((d, r, ready, a)) => match field {
                 "desired" => d as f64,
                 "replicas" => r as f64,
@@ -224,6 +253,8 @@ pub fn sample(
     for (_, d) in store.deployments.iter_by_name() {
         let p = format!("deployment/{}/{}", d.meta.namespace, d.meta.name);
         m.set(&format!("{p}:desired"), d.replicas as f64);
+        m.set(&format!("{p}:replicas"), d.status.replicas as f64);
+        m.set(&format!("{p}:updated"), d.status.updated_replicas as f64);
         m.set(&format!("{p}:ready"), d.status.ready_replicas as f64);
         m.set(
             &format!("{p}:available"),

@@ -8,7 +8,8 @@
 //!   `deployment/NAME` (optionally `KIND/NAMESPACE/NAME`);
 //! * fields: pods `pending unscheduled running ready succeeded failed terminating total`;
 //!   nodes `ready notready total`; scheduling `scheduled failed p50_ms p99_ms max_ms`;
-//!   workloads `desired replicas ready available`;
+//!   workloads `desired replicas ready available updated unavailable` (`updated`: pods of
+//!   a deployment's current template; for a ReplicaSet all its pods);
 //! * operators: `== != < <= > >=`;
 //! * timing: none = at the end of the run; `at D` = at time D; `after D` = at every
 //!   metrics sample from D to the end (and at the end); `by D` = true at some sample or
@@ -122,7 +123,14 @@ const POD_FIELDS: &[&str] = &[
 ];
 const NODE_FIELDS: &[&str] = &["ready", "notready", "total"];
 const SCHED_FIELDS: &[&str] = &["scheduled", "failed", "p50_ms", "p99_ms", "max_ms"];
-const WORKLOAD_FIELDS: &[&str] = &["desired", "replicas", "ready", "available"];
+const WORKLOAD_FIELDS: &[&str] = &[
+    "desired",
+    "replicas",
+    "ready",
+    "available",
+    "updated",
+    "unavailable",
+];
 
 impl Expectation {
     /// Parses an expression; the error says what is wrong.

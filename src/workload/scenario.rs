@@ -129,6 +129,22 @@ struct ScaleSpec {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct SetImageSpec {
+    target: Spanned<String>,
+    container: Spanned<String>,
+    image: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct UndoSpec {
+    target: Spanned<String>,
+    #[serde(default)]
+    to_revision: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct ActionSpec {
     at: Spanned<SimDuration>,
     #[serde(default)]
@@ -149,6 +165,14 @@ struct ActionSpec {
     cordon: Option<Spanned<String>>,
     #[serde(default)]
     uncordon: Option<Spanned<String>>,
+    #[serde(default)]
+    set_image: Option<SetImageSpec>,
+    #[serde(default)]
+    rollout_undo: Option<UndoSpec>,
+    #[serde(default)]
+    rollout_pause: Option<Spanned<String>>,
+    #[serde(default)]
+    rollout_resume: Option<Spanned<String>>,
 }
 
 /// A timeline action, validated.
@@ -186,6 +210,40 @@ pub enum Action {
     Cordon(String),
     /// `kubectl uncordon`.
     Uncordon(String),
+    /// `kubectl set image deployment/NAME CONTAINER=IMAGE`.
+    SetImage {
+        /// Namespace.
+        namespace: String,
+        /// Deployment name.
+        name: String,
+        /// Container name.
+        container: String,
+        /// New image.
+        image: String,
+    },
+    /// `kubectl rollout undo deployment/NAME [--to-revision=N]` (0: the previous revision).
+    RolloutUndo {
+        /// Namespace.
+        namespace: String,
+        /// Deployment name.
+        name: String,
+        /// Target revision (0: the previous one).
+        to_revision: i64,
+    },
+    /// `kubectl rollout pause deployment/NAME`.
+    RolloutPause {
+        /// Namespace.
+        namespace: String,
+        /// Deployment name.
+        name: String,
+    },
+    /// `kubectl rollout resume deployment/NAME`.
+    RolloutResume {
+        /// Namespace.
+        namespace: String,
+        /// Deployment name.
+        name: String,
+    },
 }
 
 /// An action at a time.
@@ -660,12 +718,16 @@ impl Ctx<'_> {
             a.delete_node.is_some(),
             a.cordon.is_some(),
             a.uncordon.is_some(),
+            a.set_image.is_some(),
+            a.rollout_undo.is_some(),
+            a.rollout_pause.is_some(),
+            a.rollout_resume.is_some(),
         ]
         .iter()
         .filter(|b| **b)
         .count();
         if set != 1 {
-            return Err(self.err_at(&a.at, &f, "each timeline entry needs exactly one action (apply, delete, scale, crashNode, restartNode, deleteNode, cordon, uncordon)").into());
+            return Err(self.err_at(&a.at, &f, "each timeline entry needs exactly one action (apply, delete, scale, crashNode, restartNode, deleteNode, cordon, uncordon, setImage, rolloutUndo, rolloutPause, rolloutResume)").into());
         }
         let at = SimTime::ZERO + a.at.value;
         let (action, description) = if let Some(m) = &a.apply {
@@ -749,6 +811,94 @@ impl Ctx<'_> {
                 },
                 desc,
             )
+        } else if let Some(si) = &a.set_image {
+            let (_, ns, name) = self.target(
+                &si.target,
+                &format!("{f}.setImage.target"),
+                &ns,
+                known,
+                &[Kind::Deployment],
+            )?;
+            for (v, field) in [(&si.container, "container"), (&si.image, "image")] {
+                if v.value.trim().is_empty() {
+                    return Err(self
+                        .err_at(v, &format!("{f}.setImage.{field}"), "must not be empty")
+                        .into());
+                }
+            }
+            let (container, image) = (si.container.value.clone(), si.image.value.clone());
+            let desc = format!("set image deployment/{name} {container}={image}");
+            (
+                Action::SetImage {
+                    namespace: ns,
+                    name,
+                    container,
+                    image,
+                },
+                desc,
+            )
+        } else if let Some(u) = &a.rollout_undo {
+            let (_, ns, name) = self.target(
+                &u.target,
+                &format!("{f}.rolloutUndo.target"),
+                &ns,
+                known,
+                &[Kind::Deployment],
+            )?;
+            let to_revision = match &u.to_revision {
+                Some(r) if r.value < 0 => {
+                    return Err(self
+                        .err_at(
+                            r,
+                            &format!("{f}.rolloutUndo.toRevision"),
+                            format!("must be greater than or equal to 0, got {}", r.value),
+                        )
+                        .into());
+                }
+                Some(r) => r.value,
+                None => 0,
+            };
+            let desc = if to_revision > 0 {
+                format!("rollout undo deployment/{name} --to-revision={to_revision}")
+            } else {
+                format!("rollout undo deployment/{name}")
+            };
+            (
+                Action::RolloutUndo {
+                    namespace: ns,
+                    name,
+                    to_revision,
+                },
+                desc,
+            )
+        } else if let Some((which, s)) = [
+            ("rolloutPause", &a.rollout_pause),
+            ("rolloutResume", &a.rollout_resume),
+        ]
+        .into_iter()
+        .find_map(|(w, s)| s.as_ref().map(|s| (w, s)))
+        {
+            let (_, ns, name) =
+                self.target(s, &format!("{f}.{which}"), &ns, known, &[Kind::Deployment])?;
+            if which == "rolloutPause" {
+                let desc = format!("rollout pause deployment/{name}");
+                (
+                    Action::RolloutPause {
+                        namespace: ns,
+                        name,
+                    },
+                    desc,
+                )
+            } else {
+                let desc = format!("rollout resume deployment/{name}");
+                (
+                    Action::RolloutResume {
+                        namespace: ns,
+                        name,
+                    },
+                    desc,
+                )
+            }
         } else {
             let (which, s) = [
                 ("crashNode", &a.crash_node),

@@ -1,5 +1,6 @@
 //! Deployment logic: the rolling-update, proportional-scaling, progress and history
-//! rules ported from pkg/controller/deployment. The controller loop that drives them
-//! arrives with the workloads work.
+//! rules ported from pkg/controller/deployment ([`rules`]) and the controller loop that
+//! drives them ([`controller`]).
 
+pub mod controller;
 pub mod rules;
