@@ -162,6 +162,8 @@ pub struct Scheduler {
     spread: SelectorCounts,
     node_images: Vec<Vec<NodeImage>>,
     image_states: Vec<BTreeMap<String, ImageStateSummary>>,
+    /// Cluster-wide summary per image (size, nodes holding it).
+    global_images: BTreeMap<String, ImageStateSummary>,
     any_images: bool,
     images_dirty: bool,
     /// Statistics.
@@ -208,6 +210,7 @@ impl Scheduler {
             spread: SelectorCounts::default(),
             node_images: Vec::new(),
             image_states: Vec::new(),
+            global_images: BTreeMap::new(),
             any_images: false,
             images_dirty: true,
             stats: SchedulerStats::default(),
@@ -264,6 +267,12 @@ impl Scheduler {
         }));
         self.image_states = vec![BTreeMap::new(); cap];
         self.any_images = false;
+        self.global_images.clear();
+        for st in &states {
+            for (name, summary) in st {
+                self.global_images.insert(name.clone(), *summary);
+            }
+        }
         for (id, st) in ids.into_iter().zip(states) {
             if let Some(n) = store.nodes.get(id) {
                 self.node_images[id as usize] = n.images.clone();
@@ -537,21 +546,37 @@ impl Scheduler {
             default_normalize_score(MAX_NODE_SCORE, false, &mut buf);
             add(&mut total, &buf, en.w_affinity);
         }
-        // NodeResourcesFit.
-        if en.w_fit != 0 {
+        // NodeResourcesFit and NodeResourcesBalancedAllocation read the same per-node
+        // sums: one pass computes both (BalancedAllocation uses actual requests and is
+        // skipped for best-effort pods, as upstream's PreScore).
+        let r = &pod.requests;
+        let balanced = en.w_balanced != 0 && (r.cpu_milli != 0 || r.memory != 0);
+        if en.w_fit != 0 || balanced {
             let (nz_cpu, nz_mem) = non_zero_requests(&pod.spec);
-            for (b, &id) in buf.iter_mut().zip(feasible) {
+            for (t, &id) in total.iter_mut().zip(feasible) {
                 let lite = &self.lite[id as usize];
                 let u = store.node_usage(id);
-                *b = if en.fit_default {
-                    let cpu = least_allocated_score(u.non_zero_cpu_milli + nz_cpu, lite.cpu);
-                    let mem = least_allocated_score(u.non_zero_memory + nz_mem, lite.memory);
-                    (cpu + mem) / 2
-                } else {
-                    self.fit_score(pod, (nz_cpu, nz_mem), lite, u, store.nodes.get(id))
-                };
+                if en.w_fit != 0 {
+                    let fit = if en.fit_default {
+                        let cpu = least_allocated_score(u.non_zero_cpu_milli + nz_cpu, lite.cpu);
+                        let mem = least_allocated_score(u.non_zero_memory + nz_mem, lite.memory);
+                        (cpu + mem) / 2
+                    } else {
+                        self.fit_score(pod, (nz_cpu, nz_mem), lite, u, store.nodes.get(id))
+                    };
+                    *t += fit * en.w_fit;
+                }
+                if balanced {
+                    let b = balanced_resource_score(
+                        &[
+                            u.requested.cpu_milli + r.cpu_milli,
+                            u.requested.memory + r.memory,
+                        ],
+                        &[lite.cpu, lite.memory],
+                    );
+                    *t += b * en.w_balanced;
+                }
             }
-            add(&mut total, &buf, en.w_fit);
         }
         // PodTopologySpread (ScheduleAnyway and the system default constraints).
         if en.w_spread != 0
@@ -582,22 +607,6 @@ impl Scheduler {
             normalize_spread_scores(&mut buf, &st.ignored);
             add(&mut total, &buf, en.w_spread);
         }
-        // NodeResourcesBalancedAllocation: actual requests; best-effort pods Skip.
-        let r = &pod.requests;
-        if en.w_balanced != 0 && (r.cpu_milli != 0 || r.memory != 0) {
-            for (b, &id) in buf.iter_mut().zip(feasible) {
-                let lite = &self.lite[id as usize];
-                let u = store.node_usage(id);
-                *b = balanced_resource_score(
-                    &[
-                        u.requested.cpu_milli + r.cpu_milli,
-                        u.requested.memory + r.memory,
-                    ],
-                    &[lite.cpu, lite.memory],
-                );
-            }
-            add(&mut total, &buf, en.w_balanced);
-        }
         // ImageLocality: no node lists images -> every node scores 0.
         if en.w_images != 0 {
             if self.images_dirty {
@@ -612,11 +621,22 @@ impl Scheduler {
                     .map(|c| normalized_image_name(&c.image).into_owned())
                     .collect();
                 let total_nodes = store.nodes.len() as i64;
-                for (b, &id) in buf.iter_mut().zip(feasible) {
-                    *b = self
-                        .image_states
-                        .get(id as usize)
-                        .map_or(0, |st| image_locality_score(&images, st, total_nodes));
+                // Every node's sum is at most the sum of the pod's images' cluster-wide
+                // scaled scores; under the 23 MiB floor every node scores 0.
+                let upper: i64 = images
+                    .iter()
+                    .filter_map(|i| self.global_images.get(i))
+                    .map(|st| plugins::image_locality::scaled_image_score(*st, total_nodes))
+                    .sum();
+                if upper <= plugins::image_locality::MIN_THRESHOLD {
+                    buf.iter_mut().for_each(|b| *b = 0);
+                } else {
+                    for (b, &id) in buf.iter_mut().zip(feasible) {
+                        *b = self
+                            .image_states
+                            .get(id as usize)
+                            .map_or(0, |st| image_locality_score(&images, st, total_nodes));
+                    }
                 }
                 add(&mut total, &buf, en.w_images);
             }

@@ -29,7 +29,10 @@ pub fn default_normalize_score(max_priority: i64, reverse: bool, scores: &mut [i
     }
     for s in scores.iter_mut() {
         // i128 keeps the product exact; the quotient fits i64 for non-negative inputs <= m.
-        let scaled = (i128::from(max_priority) * i128::from(*s) / i128::from(max_count)) as i64;
+        let scaled = match max_priority.checked_mul(*s) {
+            Some(v) => v / max_count,
+            None => (i128::from(max_priority) * i128::from(*s) / i128::from(max_count)) as i64,
+        };
         *s = if reverse {
             max_priority - scaled
         } else {

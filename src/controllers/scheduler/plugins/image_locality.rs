@@ -71,7 +71,13 @@ pub fn calculate_priority(sum_scores: i64, num_containers: i64) -> i64 {
     if denom == 0 {
         return 0;
     }
-    (i128::from(MAX_NODE_SCORE) * i128::from(sum - MIN_THRESHOLD) / i128::from(denom)) as i64
+    match MAX_NODE_SCORE.checked_mul(sum - MIN_THRESHOLD) {
+        Some(v) => v / denom,
+        None => {
+            (i128::from(MAX_NODE_SCORE) * i128::from(sum - MIN_THRESHOLD) / i128::from(denom))
+                as i64
+        }
+    }
 }
 
 /// ImageLocality score of one node.
