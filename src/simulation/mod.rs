@@ -14,6 +14,8 @@ use crate::api::{Kind, Store};
 use crate::backend::Backend;
 use crate::backend::sim::SimBackend;
 use crate::controllers::deployment::controller::{self as deployment, DeploymentController};
+use crate::controllers::disruption::controller::DisruptionController;
+use crate::controllers::drain::Drain;
 use crate::controllers::garbage::GarbageCollector;
 use crate::controllers::kubelet::{Kubelet, SharedBackend};
 use crate::controllers::manager::{Manager, Wake};
@@ -100,7 +102,7 @@ enum Ev {
 }
 
 /// Controller order: fixed, so ties at one instant always resolve the same way.
-const CONTROLLERS: [&str; 7] = [
+const CONTROLLERS: [&str; 9] = [
     "deployment",
     "replicaset",
     "garbage-collector",
@@ -108,6 +110,8 @@ const CONTROLLERS: [&str; 7] = [
     "taint-eviction",
     "scheduler",
     "kubelet",
+    "disruption",
+    "drain",
 ];
 
 struct Runtime<'a> {
@@ -144,6 +148,8 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
             ..SchedulerConfig::default()
         })),
         Box::new(Kubelet::new(shared)),
+        Box::new(DisruptionController::new()),
+        Box::new(Drain::new()),
     ];
     debug_assert!(
         controllers
@@ -205,6 +211,9 @@ impl Runtime<'_> {
 
     fn run(&mut self) -> Result<SimTime, Error> {
         let stop = self.stop_time();
+        self.backend
+            .borrow_mut()
+            .set_unavailable_images(&self.scenario.unavailable_images);
         for l in &self.scenario.objects {
             self.create(l, SimTime::ZERO)?;
         }
@@ -229,7 +238,28 @@ impl Runtime<'_> {
             self.queue.schedule(SimTime::ZERO, Ev::Sample);
         }
         self.settle(SimTime::ZERO);
-        while let Some(t) = self.queue.peek_time() {
+        // Samples and checks observe the state at the end of an instant: they wait in
+        // `deferred` until every other event due at their time has run.
+        let mut deferred: Vec<Ev> = Vec::new();
+        loop {
+            let next = self.queue.peek_time();
+            if !deferred.is_empty() && next != Some(self.queue.now()) {
+                let now = self.queue.now();
+                self.settle(now);
+                for ev in std::mem::take(&mut deferred) {
+                    if matches!(ev, Ev::Sample) {
+                        self.sample(now, false);
+                        let at = now + self.scenario.sampling_interval;
+                        if at <= stop {
+                            self.queue.schedule(at, Ev::Sample);
+                        }
+                    } else {
+                        self.observe(now, false);
+                    }
+                }
+                continue;
+            }
+            let Some(t) = next else { break };
             if t > stop || self.queue.processed() >= self.opts.limits.max_events {
                 break;
             }
@@ -245,18 +275,8 @@ impl Runtime<'_> {
                     let wakes = self.manager.container_event(idx, &ce, now, &mut self.store);
                     self.schedule(wakes);
                 }
-                Ev::Sample => {
-                    self.settle(now);
-                    self.sample(now, false);
-                    let next = now + self.scenario.sampling_interval;
-                    if next <= stop {
-                        self.queue.schedule(next, Ev::Sample);
-                    }
-                    continue;
-                }
-                Ev::Check => {
-                    self.settle(now);
-                    self.observe(now, false);
+                Ev::Sample | Ev::Check => {
+                    deferred.push(ev);
                     continue;
                 }
             }
@@ -392,7 +412,16 @@ impl Runtime<'_> {
                 {
                     let reason = match e {
                         deployment::RollbackError::RevisionNotFound(_) => {
-                            deployment::ROLLBACK_REVISION_NOT_FOUND
+                            // kubectl rollout undo fails: bad input, at the entry's line.
+                            let (file, line, col, field) = &a.source;
+                            return Err(crate::error::InputError::at(
+                                file,
+                                *line,
+                                *col,
+                                &format!("{field}.rolloutUndo.toRevision"),
+                                format!("{e} (at {now})"),
+                            )
+                            .into());
                         }
                         _ => "DeploymentRollbackFailed",
                     };
@@ -414,6 +443,14 @@ impl Runtime<'_> {
                 {
                     self.store
                         .update_deployment(id, now, true, |d| d.paused = paused);
+                }
+            }
+            Action::Drain { node, force } => {
+                if let Some(id) = self.store.nodes.id_of("", node) {
+                    self.manager.request(&crate::controllers::Request::Drain {
+                        node: id,
+                        force: *force,
+                    });
                 }
             }
             Action::Cordon(n) | Action::Uncordon(n) => {

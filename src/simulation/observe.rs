@@ -110,6 +110,26 @@ pub fn value(store: &Store, subject: &Subject, field: &str) -> f64 {
             }
         }
         Subject::Workload {
+            kind: Kind::Service,
+            namespace,
+            name,
+        } => {
+            let svc = store
+                .services
+                .id_of(namespace, name)
+                .and_then(|id| store.services.get(id));
+            match svc.and_then(|s| service_availability(store, s)) {
+                None => f64::NAN,
+                Some((ready, desired)) => {
+                    if field == "endpoints" {
+                        ready as f64
+                    } else {
+                        desired as f64
+                    }
+                }
+            }
+        }
+        Subject::Workload {
             kind,
             namespace,
             name,

@@ -4,8 +4,8 @@
 //! <subject>.<field> <op> <number> [at|after|by <duration>]
 //! ```
 //!
-//! * subjects: `pods`, `nodes`, `scheduling`, or a workload `rc/NAME`, `rs/NAME`,
-//!   `deployment/NAME` (optionally `KIND/NAMESPACE/NAME`);
+//! * subjects: `pods`, `nodes`, `scheduling`, a workload `rc/NAME`, `rs/NAME`,
+//!   `deployment/NAME`, or a Service `svc/NAME` (optionally `KIND/NAMESPACE/NAME`);
 //! * fields: pods `pending unscheduled running ready succeeded failed terminating total`;
 //!   nodes `ready notready total`; scheduling `scheduled failed p50_ms p99_ms max_ms`;
 //!   workloads `desired replicas ready available updated unavailable` (`updated`: pods of
@@ -123,6 +123,7 @@ const POD_FIELDS: &[&str] = &[
 ];
 const NODE_FIELDS: &[&str] = &["ready", "notready", "total"];
 const SCHED_FIELDS: &[&str] = &["scheduled", "failed", "p50_ms", "p99_ms", "max_ms"];
+const SERVICE_FIELDS: &[&str] = &["endpoints", "desired"];
 const WORKLOAD_FIELDS: &[&str] = &[
     "desired",
     "replicas",
@@ -196,17 +197,27 @@ impl Expectation {
                     .filter(|k| {
                         matches!(
                             k,
-                            Kind::ReplicationController | Kind::ReplicaSet | Kind::Deployment
+                            Kind::ReplicationController
+                                | Kind::ReplicaSet
+                                | Kind::Deployment
+                                | Kind::Service
                         )
                     })
-                    .ok_or_else(|| format!("unknown workload kind {k:?} (rc, rs, deployment)"))?;
+                    .ok_or_else(|| {
+                        format!("unknown workload kind {k:?} (rc, rs, deployment, svc)")
+                    })?;
+                let fields = if kind == Kind::Service {
+                    SERVICE_FIELDS
+                } else {
+                    WORKLOAD_FIELDS
+                };
                 (
                     Subject::Workload {
                         kind,
                         namespace: ns.to_string(),
                         name: name.to_string(),
                     },
-                    WORKLOAD_FIELDS,
+                    fields,
                 )
             }
         };

@@ -129,6 +129,7 @@ pub fn reference_scenario(p: ReferenceParams) -> Scenario {
                 source: source(),
             }]),
             description: String::new(),
+            source: (String::new(), 0, 0, String::new()),
         });
     }
     Scenario {
@@ -145,5 +146,6 @@ pub fn reference_scenario(p: ReferenceParams) -> Scenario {
         percentage_of_nodes_to_score: 0,
         tie_break_by_name: false,
         warnings: vec![],
+        unavailable_images: vec![],
     }
 }

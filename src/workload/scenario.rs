@@ -82,6 +82,8 @@ struct SchedulerSpec {
 struct ClusterSpec {
     #[serde(default)]
     node_pools: Vec<NodePool>,
+    #[serde(default)]
+    unavailable_images: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -145,6 +147,14 @@ struct UndoSpec {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct DrainSpec {
+    node: Spanned<String>,
+    #[serde(default)]
+    force: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct ActionSpec {
     at: Spanned<SimDuration>,
     #[serde(default)]
@@ -169,6 +179,8 @@ struct ActionSpec {
     set_image: Option<SetImageSpec>,
     #[serde(default)]
     rollout_undo: Option<UndoSpec>,
+    #[serde(default)]
+    drain: Option<DrainSpec>,
     #[serde(default)]
     rollout_pause: Option<Spanned<String>>,
     #[serde(default)]
@@ -210,6 +222,14 @@ pub enum Action {
     Cordon(String),
     /// `kubectl uncordon`.
     Uncordon(String),
+    /// `kubectl drain NODE [--force]`: cordon, then evict every pod through the
+    /// Eviction API, retrying refusals every 5 s.
+    Drain {
+        /// The node.
+        node: String,
+        /// Also evict pods no controller manages.
+        force: bool,
+    },
     /// `kubectl set image deployment/NAME CONTAINER=IMAGE`.
     SetImage {
         /// Namespace.
@@ -255,6 +275,9 @@ pub struct TimedAction {
     pub action: Action,
     /// A kubectl-like description for logs and plots (`crash node node-2`).
     pub description: String,
+    /// Where the entry is written (file, line, column, field), for errors found while
+    /// it runs.
+    pub source: (String, usize, usize, String),
 }
 
 /// A loaded, validated scenario.
@@ -286,6 +309,8 @@ pub struct Scenario {
     pub tie_break_by_name: bool,
     /// Warnings (skipped kinds).
     pub warnings: Vec<Warning>,
+    /// `spec.cluster.unavailableImages`: images the registry does not have.
+    pub unavailable_images: Vec<String>,
 }
 
 /// The default scenario (the seeds' example), embedded in the binary.
@@ -478,6 +503,11 @@ impl Scenario {
             percentage_of_nodes_to_score: pct,
             tie_break_by_name: by_name,
             warnings,
+            unavailable_images: spec
+                .cluster
+                .as_ref()
+                .map(|c| c.unavailable_images.clone())
+                .unwrap_or_default(),
         })
     }
 }
@@ -722,12 +752,13 @@ impl Ctx<'_> {
             a.rollout_undo.is_some(),
             a.rollout_pause.is_some(),
             a.rollout_resume.is_some(),
+            a.drain.is_some(),
         ]
         .iter()
         .filter(|b| **b)
         .count();
         if set != 1 {
-            return Err(self.err_at(&a.at, &f, "each timeline entry needs exactly one action (apply, delete, scale, crashNode, restartNode, deleteNode, cordon, uncordon, setImage, rolloutUndo, rolloutPause, rolloutResume)").into());
+            return Err(self.err_at(&a.at, &f, "each timeline entry needs exactly one action (apply, delete, scale, crashNode, restartNode, deleteNode, cordon, uncordon, setImage, rolloutUndo, rolloutPause, rolloutResume, drain)").into());
         }
         let at = SimTime::ZERO + a.at.value;
         let (action, description) = if let Some(m) = &a.apply {
@@ -899,6 +930,16 @@ impl Ctx<'_> {
                     desc,
                 )
             }
+        } else if let Some(d) = &a.drain {
+            let node = self.node_target(&d.node, &format!("{f}.drain.node"), known)?;
+            let desc = format!("drain {node}{}", if d.force { " --force" } else { "" });
+            (
+                Action::Drain {
+                    node,
+                    force: d.force,
+                },
+                desc,
+            )
         } else {
             let (which, s) = [
                 ("crashNode", &a.crash_node),
@@ -935,6 +976,12 @@ impl Ctx<'_> {
             at,
             action,
             description,
+            source: (
+                self.file.to_string(),
+                a.at.referenced.line() as usize,
+                a.at.referenced.column() as usize,
+                f,
+            ),
         })
     }
 }

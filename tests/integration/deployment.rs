@@ -1,7 +1,8 @@
 //! The Deployment controller end to end through the library API: a rolling update keeps
 //! availability at or above `replicas - maxUnavailable` and the pod count at or below
 //! `replicas + maxSurge`; Recreate never runs old and new pods together; pause holds a
-//! rollout back; undo to a missing revision is an Event, not an error.
+//! rollout back; undo to a missing revision is bad input (exit 2 at the entry's line),
+//! as `kubectl rollout undo --to-revision` fails.
 
 use super::*;
 use kubetwin::engine::SimDuration;
@@ -161,18 +162,34 @@ fn pause_holds_the_rollout_until_resume() {
 }
 
 #[test]
-fn undo_to_unknown_revision_records_an_event() {
+fn undo_to_unknown_revision_is_bad_input() {
     let s = scenario(
         "{type: RollingUpdate}",
         "  - at: 1m\n    rolloutUndo: {target: deployment/app, toRevision: 7}\n",
     );
-    let out = run_scenario(s);
+    let e = run(&s, &RunOptions::default()).err().expect("fails");
+    let msg = format!("{e}");
     assert!(
-        out.journal
-            .iter()
-            .any(|e| e.reason == "DeploymentRollbackRevisionNotFound")
+        msg.contains("test.yaml:34:")
+            && msg.contains("spec.timeline[0].rolloutUndo.toRevision")
+            && msg.contains("unable to find specified revision 7"),
+        "{msg}"
     );
-    assert_eq!(out.store.replicasets.len(), 1);
+    // Through the CLI: exit 2, no report left behind.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("undo.yaml");
+    std::fs::write(
+        &f,
+        BASE.replace("STRATEGY", "{type: RollingUpdate}").replace(
+            "TIMELINE",
+            "  - at: 1m\n    rolloutUndo: {target: deployment/app, toRevision: 7}\n",
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let o = kubetwin(&["run", f.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!out.exists());
 }
 
 #[test]

@@ -185,21 +185,23 @@ impl Controller for DisruptionController {
             .values()
             .map(|t| *t + SimDuration::from_secs(DELETION_TIMEOUT_SECONDS as u64))
             .min();
-        ctx.store.update_pdb(key.id, now, |o| {
-            let st = &mut o.status;
-            match status {
-                Some(s) => {
-                    st.disruptions_allowed = s.disruptions_allowed;
-                    st.current_healthy = s.current_healthy;
-                    st.desired_healthy = s.desired_healthy;
-                    st.expected_pods = s.expected_pods;
-                }
-                // failSafe: no disruptions until the status can be computed.
-                None => st.disruptions_allowed = 0,
+        let mut st = pdb.status.clone();
+        match status {
+            Some(s) => {
+                st.disruptions_allowed = s.disruptions_allowed;
+                st.current_healthy = s.current_healthy;
+                st.desired_healthy = s.desired_healthy;
+                st.expected_pods = s.expected_pods;
             }
-            st.disrupted_pods = disrupted;
-            st.observed_generation = generation;
-        });
+            // failSafe: no disruptions until the status can be computed.
+            None => st.disruptions_allowed = 0,
+        }
+        st.disrupted_pods = disrupted;
+        st.observed_generation = generation;
+        // Write only a changed status (the write is itself a watch event).
+        if st != pdb.status {
+            ctx.store.update_pdb(key.id, now, |o| o.status = st);
+        }
         match next_expiry {
             Some(at) if at > now => Next::RequeueAfter(at.since(now)),
             _ => Next::Done,
