@@ -335,6 +335,8 @@ pub struct Store {
     node_usage: Vec<NodeUsage>,
     pods_by_owner: BTreeMap<Uid, BTreeSet<u32>>,
     pods_by_label: BTreeMap<(String, String), BTreeSet<u32>>,
+    /// ReplicaSets by controller owner uid; `Uid(0)` holds the orphans.
+    rs_by_owner: BTreeMap<Uid, BTreeSet<u32>>,
     counts: PodCounts,
     names_rng: SimRng,
     journal: Option<Vec<JournalEntry>>,
@@ -384,6 +386,7 @@ impl Store {
             node_usage: Vec::new(),
             pods_by_owner: BTreeMap::new(),
             pods_by_label: BTreeMap::new(),
+            rs_by_owner: BTreeMap::new(),
             counts: PodCounts::default(),
             names_rng,
             journal: journal.then(Vec::new),
@@ -456,6 +459,19 @@ impl Store {
             .get(&owner)
             .into_iter()
             .flat_map(|s| s.iter().copied())
+    }
+
+    /// Ids of the ReplicaSets whose controller owner has this uid, ascending.
+    pub fn replicasets_owned_by(&self, owner: Uid) -> impl Iterator<Item = u32> + '_ {
+        self.rs_by_owner
+            .get(&owner)
+            .into_iter()
+            .flat_map(|s| s.iter().copied())
+    }
+
+    /// Ids of the ReplicaSets without a controller owner, ascending.
+    pub fn orphan_replicasets(&self) -> impl Iterator<Item = u32> + '_ {
+        self.replicasets_owned_by(Uid(0))
     }
 
     /// Ids of the pods carrying label `key=value`, ascending.
@@ -676,7 +692,12 @@ impl Store {
             }
             Object::ReplicaSet(r) => match r.kind {
                 Kind::ReplicationController => insert(&mut self.rcs, key, *r),
-                _ => insert(&mut self.replicasets, key, *r),
+                _ => {
+                    let owner = r.meta.controller_ref().map_or(Uid(0), |o| o.uid);
+                    let id = insert(&mut self.replicasets, key, *r);
+                    self.rs_by_owner.entry(owner).or_default().insert(id);
+                    id
+                }
             },
             Object::Deployment(o) => insert(&mut self.deployments, key, *o),
             Object::Service(o) => insert(&mut self.services, key, *o),
@@ -912,10 +933,18 @@ impl Store {
             &mut self.replicasets
         };
         let o = arena.get_mut(id)?;
+        let owner_before = o.meta.controller_ref().map_or(Uid(0), |o| o.uid);
         let out = f(o);
         o.meta.resource_version = rv;
         if spec_change {
             o.meta.generation += 1;
+        }
+        let owner_after = o.meta.controller_ref().map_or(Uid(0), |o| o.uid);
+        if kind == Kind::ReplicaSet && owner_before != owner_after {
+            if let Some(set) = self.rs_by_owner.get_mut(&owner_before) {
+                set.remove(&id);
+            }
+            self.rs_by_owner.entry(owner_after).or_default().insert(id);
         }
         if self.journal.is_some() {
             let o = self.rs_arena(kind).get(id).expect("exists");
@@ -1033,7 +1062,14 @@ impl Store {
             Kind::Namespace => Object::Namespace(remove(&mut self.namespaces, id)?),
             Kind::Node => Object::Node(Box::new(remove(&mut self.nodes, id)?)),
             Kind::ReplicationController => Object::ReplicaSet(Box::new(remove(&mut self.rcs, id)?)),
-            Kind::ReplicaSet => Object::ReplicaSet(Box::new(remove(&mut self.replicasets, id)?)),
+            Kind::ReplicaSet => {
+                let rs = remove(&mut self.replicasets, id)?;
+                let owner = rs.meta.controller_ref().map_or(Uid(0), |o| o.uid);
+                if let Some(set) = self.rs_by_owner.get_mut(&owner) {
+                    set.remove(&id);
+                }
+                Object::ReplicaSet(Box::new(rs))
+            }
             Kind::Deployment => Object::Deployment(Box::new(remove(&mut self.deployments, id)?)),
             Kind::Service => Object::Service(Box::new(remove(&mut self.services, id)?)),
             Kind::HorizontalPodAutoscaler => {

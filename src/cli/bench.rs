@@ -16,7 +16,7 @@ use std::time::Instant;
 /// Arguments of `bench`.
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
-    /// Which benchmark: `reference` or `engine`.
+    /// Which benchmark: `reference`, `rollouts` or `engine`.
     #[arg(default_value = "reference")]
     pub which: String,
     /// Nodes (reference).
@@ -31,6 +31,15 @@ pub struct BenchArgs {
     /// Drain time after the span (reference).
     #[arg(long, default_value = "4000s")]
     pub drain: String,
+    /// Deployments (rollouts).
+    #[arg(long, default_value_t = 500)]
+    pub deployments: usize,
+    /// Replicas per Deployment (rollouts).
+    #[arg(long, default_value_t = 20)]
+    pub replicas: usize,
+    /// Node crashes during the hour (rollouts).
+    #[arg(long, default_value_t = 3)]
+    pub crashes: usize,
     /// Pending events held in the queue (engine).
     #[arg(long, default_value_t = 1000)]
     pub pending: usize,
@@ -121,9 +130,44 @@ pub fn bench(a: &BenchArgs) -> Result<i32, Error> {
                 peak_rss_kib().map_or("?".into(), |k| format!("{:.1}", k as f64 / 1024.0))
             );
         }
+        "rollouts" => {
+            let build = Instant::now();
+            let scenario = crate::workload::reference::rollout_scenario(
+                a.nodes,
+                a.deployments,
+                a.replicas,
+                a.crashes,
+                a.seed,
+            );
+            let build = build.elapsed().as_secs_f64();
+            let start = Instant::now();
+            let out = run(
+                &scenario,
+                &RunOptions {
+                    seed: Some(a.seed),
+                    journal: a.with_outputs,
+                    metrics: a.with_outputs,
+                    ..RunOptions::default()
+                },
+            )?;
+            let wall = start.elapsed().as_secs_f64();
+            let c = out.store.pod_counts();
+            println!(
+                "rollouts: {} nodes, {} deployments x {} replicas, {} node crashes, 1h simulated: wall {wall:.3}s (+{build:.3}s to load), {} events, {} reconciles, {} pods created, {} ready at end, peak RSS {} MiB",
+                a.nodes,
+                a.deployments,
+                a.replicas,
+                a.crashes,
+                out.events,
+                out.reconciles,
+                out.store.stats.pods_created,
+                c.ready,
+                peak_rss_kib().map_or("?".into(), |k| format!("{:.1}", k as f64 / 1024.0))
+            );
+        }
         other => {
             return Err(Error::Usage(format!(
-                "unknown benchmark {other:?} (reference, engine)"
+                "unknown benchmark {other:?} (reference, rollouts, engine)"
             )));
         }
     }

@@ -149,3 +149,44 @@ pub fn reference_scenario(p: ReferenceParams) -> Scenario {
         unavailable_images: vec![],
     }
 }
+
+/// The rollout benchmark: `nodes` nodes of 16 CPU / 64 GiB in three zones,
+/// `deployments` Deployments of `replicas` pods, every pod with liveness and readiness
+/// probes (ready 5 s after start), each Deployment rolled to a new image once at a time
+/// drawn uniformly over the hour, and `crashes` node crashes spread over the hour.
+/// Built as scenario text, so it exercises the loader too.
+pub fn rollout_scenario(
+    nodes: usize,
+    deployments: usize,
+    replicas: usize,
+    crashes: usize,
+    seed: u64,
+) -> Scenario {
+    let mut rng = RngStreams::new(seed).stream("workload/rollouts");
+    let mut text = format!(
+        "apiVersion: kubetwin.dev/v1alpha1\nkind: Scenario\nmetadata: {{name: rollouts-{nodes}n-{deployments}d}}\nspec:\n  seed: {seed}\n  duration: 1h\n  sampling: {{interval: 60s, perNode: false}}\n  cluster:\n    nodePools:\n    - name: node\n      count: {nodes}\n      capacity: {{cpu: \"16\", memory: 64Gi}}\n      zones: [a, b, c]\n      images: [app:1, app:2]\n  manifests:\n  - inline: |\n"
+    );
+    for d in 0..deployments {
+        text.push_str(&format!(
+            "      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {{name: app-{d}}}\n      spec:\n        replicas: {replicas}\n        selector: {{matchLabels: {{app: app-{d}}}}}\n        template:\n          metadata:\n            labels: {{app: app-{d}}}\n            annotations: {{kubetwin.dev/ready-after: 5s, kubetwin.dev/start-latency: 1s}}\n          spec:\n            containers:\n            - name: app\n              image: app:1\n              resources: {{requests: {{cpu: 100m, memory: 128Mi}}}}\n              readinessProbe: {{httpGet: {{path: /ready, port: 8080}}, periodSeconds: 5}}\n              livenessProbe: {{httpGet: {{path: /live, port: 8080}}, periodSeconds: 10}}\n      ---\n"
+        ));
+    }
+    text.push_str("  timeline:\n");
+    let mut entries: Vec<(u64, String)> = (0..deployments)
+        .map(|d| {
+            let at = 300 + below(&mut rng, 3000);
+            (at, format!("  - at: {at}s\n    setImage: {{target: deployment/app-{d}, container: app, image: app:2}}\n"))
+        })
+        .collect();
+    for c in 0..crashes {
+        let at = 600 + (c as u64 + 1) * 2400 / (crashes as u64 + 1);
+        let node = 1 + below(&mut rng, nodes as u64);
+        entries.push((at, format!("  - at: {at}s\n    crashNode: node-{node}\n")));
+    }
+    entries.sort();
+    for (_, e) in entries {
+        text.push_str(&e);
+    }
+    Scenario::from_str(&text, "<rollout-benchmark>", ".".into())
+        .expect("generated rollout scenario is valid")
+}

@@ -121,6 +121,44 @@ pub struct DeploymentController {
     /// The progress-deadline check already asked for, per deployment (one timer per
     /// instant instead of one per sync).
     deadline_timers: BTreeMap<Uid, SimTime>,
+    /// The work queue's rate limiter for rate-limited requeues.
+    limiter: RateLimiter,
+}
+
+/// client-go's default controller rate limiter (workqueue.DefaultControllerRateLimiter):
+/// the larger of a per-item exponential delay (5 ms base; reset by every successful sync,
+/// so 5 ms here) and a token bucket shared by all items (10 per second, burst 100).
+#[derive(Debug, Clone)]
+struct RateLimiter {
+    tokens: f64,
+    last: SimTime,
+}
+
+impl Default for RateLimiter {
+    fn default() -> Self {
+        RateLimiter {
+            tokens: 100.0,
+            last: SimTime::ZERO,
+        }
+    }
+}
+
+impl RateLimiter {
+    const QPS: f64 = 10.0;
+    const BURST: f64 = 100.0;
+
+    /// Reserves one token at `now` and returns how long the requeue waits.
+    fn delay(&mut self, now: SimTime) -> SimDuration {
+        let elapsed = now.since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * Self::QPS).min(Self::BURST) - 1.0;
+        let wait = if self.tokens >= 0.0 {
+            0.0
+        } else {
+            -self.tokens / Self::QPS
+        };
+        SimDuration::from_secs_f64(wait).max(SimDuration::from_millis(5))
+    }
 }
 
 impl DeploymentController {
@@ -241,9 +279,10 @@ pub fn template_hash(t: &PodTemplate, collision_count: u32) -> String {
 /// The ReplicaSets a deployment controls (same namespace, controller reference to its
 /// uid), oldest first (controller.ReplicaSetsByCreationTimestamp).
 pub fn owned_replica_sets(store: &Store, d: &Deployment) -> Vec<u32> {
+    // The store's owner index: no scan over every ReplicaSet.
     let mut v: Vec<(RsView, u32)> = store
-        .replicasets
-        .iter()
+        .replicasets_owned_by(d.meta.uid)
+        .filter_map(|id| store.replicasets.get(id).map(|rs| (id, rs)))
         .filter(|(_, rs)| {
             rs.meta.namespace == d.meta.namespace
                 && rs
@@ -263,7 +302,16 @@ pub fn owned_replica_sets(store: &Store, d: &Deployment) -> Vec<u32> {
 fn claim_replica_sets(d: &Deployment, ctx: &mut Ctx<'_>) {
     let mut adopt = Vec::new();
     let mut release = Vec::new();
-    for (id, rs) in ctx.store.replicasets.iter() {
+    // Only the deployment's own ReplicaSets and the orphans can change hands.
+    let candidates: Vec<u32> = ctx
+        .store
+        .replicasets_owned_by(d.meta.uid)
+        .chain(ctx.store.orphan_replicasets())
+        .collect();
+    for id in candidates {
+        let Some(rs) = ctx.store.replicasets.get(id) else {
+            continue;
+        };
         if rs.meta.namespace != d.meta.namespace {
             continue;
         }
@@ -1014,10 +1062,10 @@ impl DeploymentController {
                 } else {
                     SimDuration::ZERO
                 };
-                // Under a second: upstream's rate-limited requeue (first step 5 ms); else
-                // the remaining time plus a second against clock skew.
+                // Under a second: upstream's rate-limited requeue; else the remaining time
+                // plus a second against clock skew.
                 let after = if after < SimDuration::from_secs(1) {
-                    SimDuration::from_millis(5)
+                    self.limiter.delay(now)
                 } else {
                     after + SimDuration::from_secs(1)
                 };

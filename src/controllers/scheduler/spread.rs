@@ -9,7 +9,7 @@
 //! not in the scheduler's cache) and not terminating.
 
 use crate::api::Store;
-use crate::api::selector::LabelSelector;
+use crate::api::selector::{LabelSelector, Operator};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone)]
@@ -26,6 +26,11 @@ pub struct SelectorCounts {
     index: BTreeMap<String, usize>,
     /// Per pod id: the `(entry, node)` pairs the pod is counted in.
     tracked: Vec<Vec<(u32, u32)>>,
+    /// Entries by one of their equality (or `In`) requirements: a pod can only match the
+    /// entries filed under one of its labels, so a pod change checks a few candidates.
+    by_label: BTreeMap<(String, String), Vec<u32>>,
+    /// Entries without such a requirement (checked for every pod).
+    unanchored: Vec<u32>,
 }
 
 fn counted_node(store: &Store, pod_id: u32) -> Option<u32> {
@@ -54,10 +59,8 @@ impl SelectorCounts {
         }
         let e = self.entries.len() as u32;
         let mut per_node = vec![0i64; store.nodes.capacity()];
-        for (id, p) in store.pods.iter() {
-            if p.meta.namespace != namespace || !selector.matches(&p.meta.labels) {
-                continue;
-            }
+        // The store's label index finds the matching pods without a scan.
+        for id in store.select_pods(namespace, selector) {
             let Some(n) = counted_node(store, id) else {
                 continue;
             };
@@ -76,6 +79,22 @@ impl SelectorCounts {
             per_node,
         });
         self.index.insert(key, e as usize);
+        match selector.requirements().iter().find(|r| {
+            matches!(
+                r.operator,
+                Operator::Equals | Operator::DoubleEquals | Operator::In
+            )
+        }) {
+            Some(r) => {
+                for v in &r.values {
+                    self.by_label
+                        .entry((r.key.clone(), v.clone()))
+                        .or_default()
+                        .push(e);
+                }
+            }
+            None => self.unanchored.push(e),
+        }
         Some(e)
     }
 
@@ -109,7 +128,16 @@ impl SelectorCounts {
         if self.tracked.len() <= pod_id as usize {
             self.tracked.resize(pod_id as usize + 1, Vec::new());
         }
-        for (e, entry) in self.entries.iter_mut().enumerate() {
+        let mut candidates: Vec<u32> = self.unanchored.clone();
+        for (k, v) in &p.meta.labels {
+            if let Some(es) = self.by_label.get(&(k.clone(), v.clone())) {
+                candidates.extend(es);
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        for e in candidates {
+            let entry = &mut self.entries[e as usize];
             if entry.namespace != p.meta.namespace || !entry.selector.matches(&p.meta.labels) {
                 continue;
             }
@@ -117,7 +145,7 @@ impl SelectorCounts {
                 entry.per_node.resize(n as usize + 1, 0);
             }
             entry.per_node[n as usize] += 1;
-            self.tracked[pod_id as usize].push((e as u32, n));
+            self.tracked[pod_id as usize].push((e, n));
         }
     }
 }
