@@ -65,6 +65,22 @@ pub fn peak_rss_kib() -> Option<u64> {
         .ok()
 }
 
+/// Runs a benchmark scenario once; returns the output and the wall time in seconds.
+fn timed_run(
+    scenario: &crate::workload::Scenario,
+    a: &BenchArgs,
+) -> Result<(crate::simulation::RunOutput, f64), Error> {
+    let opts = RunOptions {
+        seed: Some(a.seed),
+        journal: a.with_outputs,
+        metrics: a.with_outputs,
+        ..RunOptions::default()
+    };
+    let start = Instant::now();
+    let out = run(scenario, &opts)?;
+    Ok((out, start.elapsed().as_secs_f64()))
+}
+
 /// Runs the command.
 pub fn bench(a: &BenchArgs) -> Result<i32, Error> {
     match a.which.as_str() {
@@ -105,17 +121,7 @@ pub fn bench(a: &BenchArgs) -> Result<i32, Error> {
                 seed: a.seed,
             });
             let build = build.elapsed().as_secs_f64();
-            let start = Instant::now();
-            let out = run(
-                &scenario,
-                &RunOptions {
-                    seed: Some(a.seed),
-                    journal: a.with_outputs,
-                    metrics: a.with_outputs,
-                    ..RunOptions::default()
-                },
-            )?;
-            let wall = start.elapsed().as_secs_f64();
+            let (out, wall) = timed_run(&scenario, a)?;
             let c = out.store.pod_counts();
             println!(
                 "reference: {} nodes, {} pods, {} simulated: wall {wall:.3}s (+{build:.3}s to build), {} events, {:.2} M events/s, {} bindings, {} succeeded, {} pending at end, peak RSS {} MiB",
@@ -140,17 +146,7 @@ pub fn bench(a: &BenchArgs) -> Result<i32, Error> {
                 a.seed,
             );
             let build = build.elapsed().as_secs_f64();
-            let start = Instant::now();
-            let out = run(
-                &scenario,
-                &RunOptions {
-                    seed: Some(a.seed),
-                    journal: a.with_outputs,
-                    metrics: a.with_outputs,
-                    ..RunOptions::default()
-                },
-            )?;
-            let wall = start.elapsed().as_secs_f64();
+            let (out, wall) = timed_run(&scenario, a)?;
             let c = out.store.pod_counts();
             println!(
                 "rollouts: {} nodes, {} deployments x {} replicas, {} node crashes, 1h simulated: wall {wall:.3}s (+{build:.3}s to load), {} events, {} reconciles, {} pods created, {} ready at end, peak RSS {} MiB",

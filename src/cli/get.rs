@@ -11,23 +11,29 @@ use crate::error::Error;
 use std::path::PathBuf;
 
 /// Arguments of `get`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct GetArgs {
-    /// Resource name as kubectl accepts it.
+    /// pods, nodes, replicasets, replicationcontrollers, deployments, services (kubectl names and short names).
     pub resource: String,
-    /// Scenario file.
+    /// The scenario (the embedded default when omitted).
     pub scenario: Option<PathBuf>,
-    /// Simulated time.
+    /// The simulated time (`10m`).
+    #[arg(long, default_value = "0s")]
     pub at: String,
-    /// Seed override.
+    /// Override the scenario's seed.
+    #[arg(long)]
     pub seed: Option<u64>,
     /// Namespace (default `default`).
+    #[arg(short = 'n', long)]
     pub namespace: Option<String>,
     /// All namespaces.
+    #[arg(short = 'A', long)]
     pub all_namespaces: bool,
-    /// Label selector.
+    /// Label selector (`app=web,tier!=db`).
+    #[arg(short = 'l', long)]
     pub selector: Option<String>,
     /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "table")]
     pub output: Output,
 }
 

@@ -68,30 +68,7 @@ pub enum Command {
         recursive: bool,
     },
     /// Print objects as kubectl would, at a simulated time.
-    Get {
-        /// pods, nodes, replicasets, replicationcontrollers, deployments, services (kubectl names and short names).
-        resource: String,
-        /// The scenario (the embedded default when omitted).
-        scenario: Option<PathBuf>,
-        /// The simulated time (`10m`).
-        #[arg(long, default_value = "0s")]
-        at: String,
-        /// Override the scenario's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Namespace.
-        #[arg(short = 'n', long)]
-        namespace: Option<String>,
-        /// All namespaces.
-        #[arg(short = 'A', long)]
-        all_namespaces: bool,
-        /// Label selector (`app=web,tier!=db`).
-        #[arg(short = 'l', long)]
-        selector: Option<String>,
-        /// Output format.
-        #[arg(short = 'o', long, value_enum, default_value = "table")]
-        output: Output,
-    },
+    Get(get::GetArgs),
     /// Run conformance case files (see the conformance README's runner contract).
     Conformance {
         /// Case files or directories.
@@ -145,25 +122,7 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
             output,
         } => run::run(scenario.as_deref(), seed, out, no_report, output),
         Command::Validate { files, recursive } => validate::validate(&files, recursive),
-        Command::Get {
-            resource,
-            scenario,
-            at,
-            seed,
-            namespace,
-            all_namespaces,
-            selector,
-            output,
-        } => get::get(&get::GetArgs {
-            resource,
-            scenario,
-            at,
-            seed,
-            namespace,
-            all_namespaces,
-            selector,
-            output,
-        }),
+        Command::Get(args) => get::get(&args),
         Command::Conformance { paths } => {
             let mut stdout = std::io::stdout().lock();
             match crate::conformance::run(&paths, &mut stdout) {

@@ -783,16 +783,11 @@ impl Ctx<'_> {
                 format!("apply {}", names.join(", ")),
             )
         } else if let Some(d) = &a.delete {
-            let kinds = [
-                Kind::Pod,
-                Kind::ReplicationController,
-                Kind::ReplicaSet,
-                Kind::Deployment,
-                Kind::Service,
-                Kind::HorizontalPodAutoscaler,
-                Kind::PodDisruptionBudget,
-                Kind::Node,
-            ];
+            // Every modelled kind but namespaces.
+            let kinds: Vec<Kind> = Kind::ALL
+                .into_iter()
+                .filter(|k| *k != Kind::Namespace)
+                .collect();
             let (kind, ns, name) = self.target(d, &format!("{f}.delete"), &ns, known, &kinds)?;
             known.remove(&(kind, ns.clone(), name.clone()));
             let desc = format!("delete {}/{name}", kind.as_str().to_ascii_lowercase());
