@@ -161,3 +161,54 @@ mod pdb {
         }
     }
 }
+
+mod rolling {
+    use kubetwin::controllers::deployment::rules::{IntOrPercent, resolve_fenceposts};
+    use kubetwin::engine::SimDuration;
+    use kubetwin::simulation::{RunOptions, run};
+    use kubetwin::workload::Scenario;
+    use proptest::prelude::*;
+
+    fn int_or_percent(s: &str) -> Option<IntOrPercent> {
+        kubetwin::controllers::disruption::controller::int_or_percent(s)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+        /// During a RollingUpdate without faults, available pods never drop below
+        /// replicas - maxUnavailable and the ReplicaSets' pods never exceed
+        /// replicas + maxSurge (the fenceposts as upstream resolves them).
+        #[test]
+        fn rolling_update_stays_within_surge_and_unavailability(
+            replicas in 1i32..9,
+            surge in prop_oneof![Just("0"), Just("1"), Just("2"), Just("25%"), Just("50%")],
+            unavailable in prop_oneof![Just("0"), Just("1"), Just("25%"), Just("40%")],
+            min_ready in 0u32..15,
+            latency in 1u32..8,
+            seed in 0u64..500,
+        ) {
+            let (surge_v, unavail_v) = resolve_fenceposts(int_or_percent(surge), int_or_percent(unavailable), replicas);
+            let text = format!(
+                "apiVersion: kubetwin.dev/v1alpha1\nkind: Scenario\nmetadata: {{name: roll}}\nspec:\n  duration: 8m\n  cluster:\n    nodePools:\n    - name: n\n      count: 4\n      capacity: {{cpu: \"16\", memory: 64Gi}}\n  manifests:\n  - inline: |\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {{name: web}}\n      spec:\n        replicas: {replicas}\n        minReadySeconds: {min_ready}\n        selector: {{matchLabels: {{app: web}}}}\n        strategy:\n          rollingUpdate: {{maxSurge: \"{surge}\", maxUnavailable: \"{unavailable}\"}}\n        template:\n          metadata:\n            labels: {{app: web}}\n            annotations: {{kubetwin.dev/start-latency: {latency}s}}\n          spec:\n            containers: [{{name: web, image: web:1}}]\n  timeline:\n  - at: 2m\n    setImage: {{target: deployment/web, container: web, image: web:2}}\n  expectations:\n  - deployment/web.updated == {replicas}\n"
+            );
+            let Ok(mut s) = Scenario::from_str(&text, "roll.yaml", ".".into()) else {
+                // Both fenceposts zero is rejected at load time, as upstream validation does.
+                prop_assume!(false);
+                unreachable!()
+            };
+            s.sampling_interval = SimDuration::from_millis(500);
+            let out = run(&s, &RunOptions { seed: Some(seed), ..RunOptions::default() }).expect("runs");
+            prop_assert!(out.passed(), "rollout did not complete: {:?}", out.expectations);
+            let t = out.metrics.column("time_s").unwrap();
+            let avail = out.metrics.column("deployment/default/web:available").unwrap();
+            let pods = out.metrics.column("deployment/default/web:replicas").unwrap();
+            for i in 0..t.len() {
+                if t[i] < 110.0 {
+                    continue; // before the rollout, the initial scale-up
+                }
+                prop_assert!(avail[i] >= (replicas - unavail_v) as f64, "t={} available {} < {} - {} (seed {seed})", t[i], avail[i], replicas, unavail_v);
+                prop_assert!(pods[i] <= (replicas + surge_v) as f64, "t={} pods {} > {} + {} (seed {seed})", t[i], pods[i], replicas, surge_v);
+            }
+        }
+    }
+}
