@@ -337,6 +337,9 @@ impl Controller for Kubelet {
                                 probe.to_ascii_lowercase()
                             )
                         });
+                    // Departure from upstream: the kubelet stops a container that failed its
+                    // probe with the grace period (SIGTERM, then SIGKILL); here it is gone at
+                    // once, so a slow `termination-delay` does not postpone the restart.
                     self.container_exited(id, 137, ctx);
                     return Next::Done;
                 }
