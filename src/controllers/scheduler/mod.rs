@@ -134,7 +134,9 @@ struct Enabled {
 /// PreScore state of PodTopologySpread (upstream `preScoreState`).
 struct SpreadScore {
     constraints: Vec<(SpreadConstraint, Option<u32>)>,
-    tp_counts: Vec<BTreeMap<String, i64>>,
+    /// Per constraint, per topology value id: the domain's count (`None`: not a domain
+    /// of the feasible nodes).
+    tp_counts: Vec<Vec<Option<i64>>>,
     weights: Vec<f64>,
     ignored: Vec<bool>,
 }
@@ -162,6 +164,10 @@ pub struct Scheduler {
     spread: SelectorCounts,
     node_images: Vec<Vec<NodeImage>>,
     image_states: Vec<BTreeMap<String, ImageStateSummary>>,
+    /// Per topology key: every node's value as a small id (`u32::MAX`: no such label)
+    /// and the values; built on first use, dropped on any node change, so spreading
+    /// reads an array instead of each node's label map.
+    topo: BTreeMap<String, (Vec<u32>, Vec<String>)>,
     /// Cluster-wide summary per image (size, nodes holding it).
     global_images: BTreeMap<String, ImageStateSummary>,
     any_images: bool,
@@ -211,6 +217,7 @@ impl Scheduler {
             node_images: Vec::new(),
             image_states: Vec::new(),
             global_images: BTreeMap::new(),
+            topo: BTreeMap::new(),
             any_images: false,
             images_dirty: true,
             stats: SchedulerStats::default(),
@@ -587,18 +594,28 @@ impl Scheduler {
                 if ign {
                     continue;
                 }
-                let Some(node) = store.nodes.get(id) else {
+                if store.nodes.get(id).is_none() {
                     continue;
-                };
+                }
                 let mut score = 0f64;
                 for (i, (c, e)) in st.constraints.iter().enumerate() {
-                    let Some(v) = node.meta.labels.get(&c.topology_key) else {
+                    let v = self
+                        .topo
+                        .get(&c.topology_key)
+                        .and_then(|t| t.0.get(id as usize))
+                        .copied()
+                        .unwrap_or(u32::MAX);
+                    if v == u32::MAX {
                         continue;
-                    };
+                    }
                     let cnt = if c.topology_key == LABEL_HOSTNAME {
                         e.map_or(0, |e| self.spread.count(e, id))
                     } else {
-                        st.tp_counts[i].get(v.as_str()).copied().unwrap_or(0)
+                        st.tp_counts[i]
+                            .get(v as usize)
+                            .copied()
+                            .flatten()
+                            .unwrap_or(0)
                     };
                     score += score_for_count(cnt, c.max_skew, st.weights[i]);
                 }
@@ -729,30 +746,38 @@ impl Scheduler {
                 (c, e)
             })
             .collect();
-        let has_all = |n: &Node| {
-            constraints
-                .iter()
-                .all(|(c, _)| n.meta.labels.contains_key(&c.topology_key))
+        for (c, _) in &constraints {
+            self.ensure_topology(store, &c.topology_key);
+        }
+        let topo = &self.topo;
+        let spread = &self.spread;
+        let ids: Vec<&Vec<u32>> = constraints
+            .iter()
+            .map(|(c, _)| &topo[&c.topology_key].0)
+            .collect();
+        let has_all = |id: u32| {
+            ids.iter()
+                .all(|v| v.get(id as usize).is_some_and(|&x| x != u32::MAX))
         };
-        let mut tp_counts: Vec<BTreeMap<String, i64>> = vec![BTreeMap::new(); constraints.len()];
+        let mut tp_counts: Vec<Vec<Option<i64>>> = constraints
+            .iter()
+            .map(|(c, _)| vec![None; topo[&c.topology_key].1.len()])
+            .collect();
         let mut ignored = vec![false; feasible.len()];
         for (ign, &id) in ignored.iter_mut().zip(feasible) {
-            let Some(node) = store.nodes.get(id) else {
-                *ign = true;
-                continue;
-            };
-            if require_all && !has_all(node) {
+            if store.nodes.get(id).is_none() || (require_all && !has_all(id)) {
                 *ign = true;
                 continue;
             }
-            for ((c, _), counts) in constraints.iter().zip(tp_counts.iter_mut()) {
+            for (((c, _), counts), v) in constraints.iter().zip(tp_counts.iter_mut()).zip(&ids) {
                 if c.topology_key == LABEL_HOSTNAME {
                     continue;
                 }
-                if let Some(v) = node.meta.labels.get(&c.topology_key)
-                    && !counts.contains_key(v.as_str())
+                if let Some(&v) = v.get(id as usize)
+                    && v != u32::MAX
+                    && counts[v as usize].is_none()
                 {
-                    counts.insert(v.clone(), 0);
+                    counts[v as usize] = Some(0);
                 }
             }
         }
@@ -764,7 +789,7 @@ impl Scheduler {
                 let size = if c.topology_key == LABEL_HOSTNAME {
                     feasible.len() - n_ignored
                 } else {
-                    counts.len()
+                    counts.iter().filter(|x| x.is_some()).count()
                 };
                 topology_normalizing_weight(size)
             })
@@ -773,19 +798,22 @@ impl Scheduler {
             .iter()
             .any(|(c, _)| c.node_taints_policy == NodeInclusionPolicy::Honor);
         for (id, node) in store.nodes.iter() {
-            if require_all && !has_all(node) {
+            if require_all && !has_all(id) {
                 continue;
             }
             let el = eligibility(pod, node, honor_taints);
-            for ((c, e), counts) in constraints.iter().zip(tp_counts.iter_mut()) {
-                if !c.match_node_inclusion_policies(el) {
+            for (((c, e), counts), v) in constraints.iter().zip(tp_counts.iter_mut()).zip(&ids) {
+                if c.topology_key == LABEL_HOSTNAME || !c.match_node_inclusion_policies(el) {
                     continue;
                 }
-                let Some(v) = node.meta.labels.get(&c.topology_key) else {
+                let Some(&v) = v.get(id as usize) else {
                     continue;
                 };
-                if let Some(cnt) = counts.get_mut(v.as_str()) {
-                    *cnt += e.map_or(0, |e| self.spread.count(e, id));
+                if v == u32::MAX {
+                    continue;
+                }
+                if let Some(cnt) = counts[v as usize].as_mut() {
+                    *cnt += e.map_or(0, |e| spread.count(e, id));
                 }
             }
         }
@@ -795,6 +823,27 @@ impl Scheduler {
             weights,
             ignored,
         })
+    }
+
+    /// Builds the node -> value-id table of a topology key if it is not cached.
+    fn ensure_topology(&mut self, store: &Store, key: &str) {
+        if self.topo.contains_key(key) {
+            return;
+        }
+        let mut ids = vec![u32::MAX; store.nodes.capacity()];
+        let mut values: Vec<String> = Vec::new();
+        let mut index: BTreeMap<&str, u32> = BTreeMap::new();
+        for (id, n) in store.nodes.iter() {
+            if let Some(v) = n.meta.labels.get(key) {
+                let next = values.len() as u32;
+                let vid = *index.entry(v.as_str()).or_insert_with(|| {
+                    values.push(v.clone());
+                    next
+                });
+                ids[id as usize] = vid;
+            }
+        }
+        self.topo.insert(key.to_string(), (ids, values));
     }
 
     /// selectHost: the highest score; ties broken by reservoir sampling over the nodes
@@ -1016,6 +1065,7 @@ impl Controller for Scheduler {
     fn on_change(&mut self, change: &Change, store: &Store, queue: &mut WorkQueue) {
         match (change.kind, change.op) {
             (Kind::Node, op) => {
+                self.topo.clear();
                 if op != Op::Modified {
                     self.order_dirty = true;
                 } else if let (Some(l), Some(n)) = (
