@@ -260,6 +260,11 @@ fn scenario_action_on_a_missing_object() {
         30,
         &["spec.timeline[1].cordon"],
     );
+    expect_scenario_error(
+        &scenario("  - at: 1m\n    drain: {node: n-7}\n"),
+        28,
+        &["spec.timeline[0].drain.node", "node \"n-7\" does not exist"],
+    );
 }
 
 #[test]
