@@ -597,6 +597,27 @@ pub struct DeploymentStatus {
     pub unavailable_replicas: i32,
     /// `observedGeneration`.
     pub observed_generation: i64,
+    /// `conditions`: `Available`, then `Progressing`, as the Deployment controller
+    /// sets them.
+    pub conditions: Vec<DeploymentCondition>,
+}
+
+/// A Deployment condition (`status.conditions[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeploymentCondition {
+    /// `type` (`Available` or `Progressing`).
+    pub condition_type: String,
+    /// `status`.
+    pub status: ConditionStatus,
+    /// `reason` (`MinimumReplicasAvailable`, `NewReplicaSetAvailable`,
+    /// `ProgressDeadlineExceeded`, ...).
+    pub reason: String,
+    /// `message`.
+    pub message: String,
+    /// `lastUpdateTime`.
+    pub last_update: SimTime,
+    /// `lastTransitionTime`.
+    pub last_transition: SimTime,
 }
 
 /// A Service port.

@@ -135,6 +135,23 @@ pub fn value(store: &Store, subject: &Subject, field: &str) -> f64 {
             name,
         } => match workload(store, *kind, namespace, name) {
             None => f64::NAN,
+            Some(_) if field == "progressing" => store
+                .deployments
+                .id_of(namespace, name)
+                .and_then(|id| store.deployments.get(id))
+                .and_then(|d| {
+                    d.status
+                        .conditions
+                        .iter()
+                        .find(|c| c.condition_type == "Progressing")
+                })
+                .map_or(f64::NAN, |c| {
+                    if c.status == crate::api::ConditionStatus::True {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                }),
             Some(_) if field == "updated" || field == "unavailable" => {
                 rollout_counts(store, *kind, namespace, name).map_or(
                     f64::NAN,

@@ -131,6 +131,7 @@ const WORKLOAD_FIELDS: &[&str] = &[
     "available",
     "updated",
     "unavailable",
+    "progressing",
 ];
 
 impl Expectation {

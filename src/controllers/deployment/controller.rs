@@ -99,6 +99,29 @@ pub struct Conditions {
     pub progressing: Option<Condition>,
 }
 
+impl Conditions {
+    /// The conditions as `status.conditions` entries.
+    pub fn to_status(&self) -> Vec<crate::api::objects::DeploymentCondition> {
+        [
+            ("Available", &self.available),
+            ("Progressing", &self.progressing),
+        ]
+        .into_iter()
+        .filter_map(|(t, c)| {
+            c.as_ref()
+                .map(|c| crate::api::objects::DeploymentCondition {
+                    condition_type: t.to_string(),
+                    status: c.status,
+                    reason: c.reason.to_string(),
+                    message: c.message.clone(),
+                    last_update: c.last_update,
+                    last_transition: c.last_transition,
+                })
+        })
+        .collect()
+    }
+}
+
 /// Port of util/deployment_util.go SetDeploymentCondition: no change when status and
 /// reason are the same; the transition time is kept when only the reason changes.
 fn set_condition(slot: &mut Option<Condition>, mut c: Condition) {
@@ -463,6 +486,7 @@ fn calculate_status(
         available_replicas: available,
         unavailable_replicas: (total_spec - available).max(0),
         observed_generation: d.meta.generation,
+        conditions: Vec::new(),
     };
     let min_ok = available >= d.replicas - rules::max_unavailable(&params(d));
     (status, min_ok)
@@ -1075,6 +1099,13 @@ impl DeploymentController {
                 }
             }
         }
+        // The conditions are published in status.conditions, Available then Progressing.
+        let mut status = status;
+        status.conditions = self
+            .conditions
+            .get(&d.meta.uid)
+            .map(Conditions::to_status)
+            .unwrap_or_default();
         if status != d.status {
             ctx.store
                 .update_deployment(key.id, now, false, |x| x.status = status);
