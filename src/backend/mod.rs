@@ -67,8 +67,9 @@ pub trait Backend {
         now: SimTime,
         out: &mut Vec<(SimTime, ContainerEvent)>,
     );
-    /// How the pod's application answers probes, relative to its containers' start.
-    fn app_model(&self, p: &Pod) -> AppModel;
+    /// How the pod's application answers probes, relative to its containers' start (a
+    /// random failure time is drawn per call, i.e. per container start).
+    fn app_model(&mut self, p: &Pod) -> AppModel;
     /// Crashes a node: its kubelet and containers stop without reporting anything.
     fn crash_node(&mut self, node: &str, now: SimTime);
     /// Brings a crashed node's kubelet back (its containers are gone).

@@ -13,6 +13,7 @@
 //! | `kubetwin.dev/startup-duration` | the startup probe succeeds this long after start | 0s |
 //! | `kubetwin.dev/ready-after` | the readiness probe succeeds this long after start (`never`: a version that never becomes ready) | 0s |
 //! | `kubetwin.dev/liveness-fails-after` | the liveness probe fails from this long after start | never |
+//! | `kubetwin.dev/liveness-mtbf` | mean time between liveness failures: each start draws its failure time from an exponential distribution (stream `backend/app-failures`) | none |
 //!
 //! Images listed as unavailable (a registry without them) fail to pull: ErrImagePull,
 //! then ImagePullBackOff.
@@ -43,6 +44,8 @@ pub const STARTUP_DURATION: &str = "kubetwin.dev/startup-duration";
 pub const READY_AFTER: &str = "kubetwin.dev/ready-after";
 /// Liveness failure annotation.
 pub const LIVENESS_FAILS_AFTER: &str = "kubetwin.dev/liveness-fails-after";
+/// Liveness failure rate annotation (mean time between failures).
+pub const LIVENESS_MTBF: &str = "kubetwin.dev/liveness-mtbf";
 
 /// The kubelet's lease renew interval: 25% of the 40 s lease duration
 /// (pkg/kubelet/nodelease: renewIntervalFraction 0.25).
@@ -63,6 +66,8 @@ pub struct Behaviour {
     pub termination_delay: SimDuration,
     /// How the application answers probes.
     pub app: crate::controllers::kubelet::probes::AppModel,
+    /// Mean time between liveness failures (drawn per container start).
+    pub liveness_mtbf: Option<SimDuration>,
 }
 
 /// A malformed simulation annotation.
@@ -98,6 +103,7 @@ impl Behaviour {
                 STARTUP_DURATION => b.app.started_after = dur()?,
                 READY_AFTER => b.app.ready_after = if v == "never" { None } else { Some(dur()?) },
                 LIVENESS_FAILS_AFTER => b.app.live_for = Some(dur()?),
+                LIVENESS_MTBF => b.liveness_mtbf = Some(dur()?),
                 EXIT_CODE => {
                     b.exit_code = v.parse().map_err(|_| BehaviourError {
                         key: k.clone(),
@@ -107,7 +113,7 @@ impl Behaviour {
                 _ => {
                     return Err(BehaviourError {
                         key: k.clone(),
-                        message: "unknown kubetwin annotation (pull-latency, start-latency, run-duration, exit-code, termination-delay, startup-duration, ready-after, liveness-fails-after)".into(),
+                        message: "unknown kubetwin annotation (pull-latency, start-latency, run-duration, exit-code, termination-delay, startup-duration, ready-after, liveness-fails-after, liveness-mtbf)".into(),
                     });
                 }
             }
@@ -125,6 +131,7 @@ impl Default for Behaviour {
             exit_code: 0,
             termination_delay: SimDuration::ZERO,
             app: crate::controllers::kubelet::probes::AppModel::healthy(),
+            liveness_mtbf: None,
         }
     }
 }
@@ -142,6 +149,7 @@ struct SimNode {
 pub struct SimBackend {
     nodes: BTreeMap<String, SimNode>,
     rng: SimRng,
+    failures: SimRng,
     unavailable_images: BTreeSet<String>,
 }
 
@@ -151,6 +159,7 @@ impl SimBackend {
         SimBackend {
             nodes: BTreeMap::new(),
             rng: streams.stream("backend/start-latency"),
+            failures: streams.stream("backend/app-failures"),
             unavailable_images: BTreeSet::new(),
         }
     }
@@ -267,10 +276,16 @@ impl Backend for SimBackend {
         ));
     }
 
-    fn app_model(&self, p: &Pod) -> crate::controllers::kubelet::probes::AppModel {
-        Behaviour::from_annotations(&p.meta.annotations)
-            .unwrap_or_default()
-            .app
+    fn app_model(&mut self, p: &Pod) -> crate::controllers::kubelet::probes::AppModel {
+        let b = Behaviour::from_annotations(&p.meta.annotations).unwrap_or_default();
+        let mut app = b.app;
+        if let Some(mtbf) = b.liveness_mtbf {
+            // Exponential time to the next failure: -ln(1 - u) * mean.
+            let u = unit_f64(&mut self.failures);
+            let draw = SimDuration::from_secs_f64(-(1.0 - u).ln() * mtbf.as_secs_f64());
+            app.live_for = Some(app.live_for.map_or(draw, |d| d.min(draw)));
+        }
+        app
     }
 
     fn crash_node(&mut self, node: &str, now: SimTime) {

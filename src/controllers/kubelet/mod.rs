@@ -35,8 +35,10 @@ enum RunState {
     Running,
     /// Exited; restart due at the given time.
     BackOff(SimTime),
-    /// Stop requested.
+    /// Stop requested (deletion).
     Terminating,
+    /// Stopping a container a probe failed; it restarts once stopped.
+    Killing,
     /// Terminal or stopped.
     Done,
 }
@@ -326,6 +328,22 @@ impl Controller for Kubelet {
                 {
                     let (ns, name) = (p.meta.namespace.clone(), p.meta.name.clone());
                     let c = p.spec.containers[0].name.clone();
+                    // The container is stopped with the pod's grace period (SIGTERM, then
+                    // SIGKILL); it restarts per restartPolicy once it has exited.
+                    let grace = p.spec.termination_grace_period_seconds;
+                    let r = self.runs.get_mut(&id).expect("exists");
+                    r.state = RunState::Killing;
+                    r.ready_at = None;
+                    r.kill_at = None;
+                    let attempt = r.attempt;
+                    self.backend.borrow_mut().stop(
+                        id,
+                        p,
+                        attempt,
+                        grace,
+                        now,
+                        &mut ctx.out.container_events,
+                    );
                     ctx.store
                         .record_event(now, Kind::Pod, &ns, &name, "Unhealthy", || {
                             format!("{probe} probe failed")
@@ -337,10 +355,12 @@ impl Controller for Kubelet {
                                 probe.to_ascii_lowercase()
                             )
                         });
-                    // Departure from upstream: the kubelet stops a container that failed its
-                    // probe with the grace period (SIGTERM, then SIGKILL); here it is gone at
-                    // once, so a slow `termination-delay` does not postpone the restart.
-                    self.container_exited(id, 137, ctx);
+                    ctx.store.update_pod(id, now, |p| {
+                        for c in &mut p.status.containers {
+                            c.ready = false;
+                        }
+                        set_ready(p, false, now);
+                    });
                     return Next::Done;
                 }
                 if let Some(at) = run.ready_at
@@ -446,6 +466,11 @@ impl Controller for Kubelet {
                 }
                 self.container_exited(ev.pod, code, ctx);
             }
+            ContainerEventKind::Stopped(code) if run.state == RunState::Killing => {
+                // A probe kill finished: exit code 143 (SIGTERM) or 137 (SIGKILL).
+                self.runs.get_mut(&ev.pod).expect("exists").state = RunState::Running;
+                self.container_exited(ev.pod, if code == 0 { 143 } else { code }, ctx);
+            }
             ContainerEventKind::Stopped(code) => {
                 self.runs.get_mut(&ev.pod).expect("exists").state = RunState::Done;
                 if code == 137 {
@@ -474,7 +499,7 @@ impl Kubelet {
     ) -> (Option<SimTime>, Option<(SimTime, &'static str)>) {
         use probes::first_transition;
         use rules::{ProbeResult, ProbeType};
-        let app = self.backend.borrow().app_model(p);
+        let app = self.backend.borrow_mut().app_model(p);
         let find = |f: fn(&crate::api::Container) -> Option<&crate::api::objects::Probe>| {
             p.spec.containers.iter().find_map(f)
         };
