@@ -100,6 +100,29 @@ pub struct Conditions {
 }
 
 impl Conditions {
+    /// Whether `status` already holds exactly these conditions (no allocation).
+    pub fn matches_status(&self, status: &[crate::api::objects::DeploymentCondition]) -> bool {
+        let mine = [
+            ("Available", &self.available),
+            ("Progressing", &self.progressing),
+        ];
+        let mut it = status.iter();
+        for (t, c) in mine {
+            let Some(c) = c else { continue };
+            match it.next() {
+                Some(s)
+                    if s.condition_type == t
+                        && s.status == c.status
+                        && s.reason == c.reason
+                        && s.message == c.message
+                        && s.last_update == c.last_update
+                        && s.last_transition == c.last_transition => {}
+                _ => return false,
+            }
+        }
+        it.next().is_none()
+    }
+
     /// The conditions as `status.conditions` entries.
     pub fn to_status(&self) -> Vec<crate::api::objects::DeploymentCondition> {
         [
@@ -1099,13 +1122,14 @@ impl DeploymentController {
                 }
             }
         }
-        // The conditions are published in status.conditions, Available then Progressing.
+        // The conditions are published in status.conditions, Available then Progressing
+        // (rebuilt only when they differ from what status holds).
         let mut status = status;
-        status.conditions = self
-            .conditions
-            .get(&d.meta.uid)
-            .map(Conditions::to_status)
-            .unwrap_or_default();
+        status.conditions = match self.conditions.get(&d.meta.uid) {
+            Some(c) if !c.matches_status(&d.status.conditions) => c.to_status(),
+            Some(_) => d.status.conditions.clone(),
+            None => Vec::new(),
+        };
         if status != d.status {
             ctx.store
                 .update_deployment(key.id, now, false, |x| x.status = status);
