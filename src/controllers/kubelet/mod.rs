@@ -241,13 +241,10 @@ impl Controller for Kubelet {
                         .meta
                         .deletion_grace_seconds
                         .unwrap_or(p.spec.termination_grace_period_seconds);
-                    let run = self.runs.get_mut(&id).expect("checked");
-                    run.state = RunState::Terminating;
-                    let attempt = run.attempt;
-                    self.backend.borrow_mut().stop(
+                    self.stop_containers(
                         id,
                         p,
-                        attempt,
+                        RunState::Terminating,
                         grace,
                         now,
                         &mut ctx.out.container_events,
@@ -331,15 +328,10 @@ impl Controller for Kubelet {
                     // The container is stopped with the pod's grace period (SIGTERM, then
                     // SIGKILL); it restarts per restartPolicy once it has exited.
                     let grace = p.spec.termination_grace_period_seconds;
-                    let r = self.runs.get_mut(&id).expect("exists");
-                    r.state = RunState::Killing;
-                    r.ready_at = None;
-                    r.kill_at = None;
-                    let attempt = r.attempt;
-                    self.backend.borrow_mut().stop(
+                    self.stop_containers(
                         id,
                         p,
-                        attempt,
+                        RunState::Killing,
                         grace,
                         now,
                         &mut ctx.out.container_events,
@@ -487,6 +479,30 @@ impl Controller for Kubelet {
 }
 
 impl Kubelet {
+    /// Asks the backend to stop a pod's containers (SIGTERM, SIGKILL after `grace`
+    /// seconds), for a deletion (`Terminating`) or a failed probe (`Killing`); pending
+    /// readiness and kill timers no longer apply.
+    fn stop_containers(
+        &mut self,
+        id: u32,
+        p: &Pod,
+        state: RunState,
+        grace: i64,
+        now: SimTime,
+        out: &mut Vec<(SimTime, ContainerEvent)>,
+    ) {
+        let Some(r) = self.runs.get_mut(&id) else {
+            return;
+        };
+        r.state = state;
+        r.ready_at = None;
+        r.kill_at = None;
+        let attempt = r.attempt;
+        self.backend
+            .borrow_mut()
+            .stop(id, p, attempt, grace, now, out);
+    }
+
     /// When the pod becomes Ready and when a probe kills it, for containers started at
     /// `started`: the startup probe gates the others; readiness and liveness follow the
     /// backend's application model (see [`probes`]). The first container that defines a
