@@ -11,7 +11,7 @@ pub mod slow_start;
 
 use super::{Controller, Ctx, Key, Next, WorkQueue};
 use crate::api::objects::Object;
-use crate::api::{Change, Kind, ObjectMeta, Op, OwnerRef, Pod, PodPhase, ReplicaSet, Store, Uid};
+use crate::api::{Change, Kind, ObjectMeta, Op, OwnerRef, Pod, ReplicaSet, Store, Uid};
 use crate::engine::{SimDuration, SimTime};
 use expectations::Expectations;
 use ranking::RankedPod;
@@ -369,9 +369,4 @@ pub fn pods_to_delete(store: &Store, active: &[u32], count: usize, now: SimTime)
         .take(count)
         .filter_map(|r| r.name.parse().ok())
         .collect()
-}
-
-/// Whether a phase is Pending (helper for callers).
-pub fn is_pending(p: &Pod) -> bool {
-    p.status.phase == PodPhase::Pending
 }
