@@ -358,6 +358,10 @@ pub struct StoreStats {
     /// Scheduling latency of every binding, creation to binding, in milliseconds, in
     /// binding order.
     pub binding_latencies_ms: Vec<u64>,
+    /// Pods evicted by preemption (victims).
+    pub preemption_victims: u64,
+    /// Successful preemption attempts (a nominated node chosen).
+    pub preemptions: u64,
 }
 
 /// Alphabet of generated name suffixes (k8s.io/apimachinery/pkg/util/rand: no vowels,

@@ -23,6 +23,7 @@ use crate::controllers::node_lifecycle::NodeLifecycle;
 use crate::controllers::node_lifecycle::rules::NodeLifecycleConfig;
 use crate::controllers::node_lifecycle::taint_eviction::TaintEviction;
 use crate::controllers::replicaset::ReplicaSetController;
+use crate::controllers::scheduler::config::SchedulerSettings;
 use crate::controllers::scheduler::{Scheduler, SchedulerConfig};
 use crate::controllers::{Controller, Key};
 use crate::engine::{EventQueue, RngStreams, RunLimits, SimDuration, SimTime};
@@ -46,6 +47,8 @@ pub struct RunOptions {
     pub until: Option<SimTime>,
     /// Engine limits.
     pub limits: RunLimits,
+    /// Scheduler settings overriding the scenario's (`--scheduler-config`).
+    pub scheduler: Option<SchedulerSettings>,
 }
 
 impl Default for RunOptions {
@@ -56,6 +59,7 @@ impl Default for RunOptions {
             metrics: true,
             until: None,
             limits: RunLimits::default(),
+            scheduler: None,
         }
     }
 }

@@ -12,6 +12,7 @@
 //! [`spread`] selector counts, so a pod costs O(nodes examined) for filtering and scoring
 //! (PodTopologySpread's domain counts read one cached number per node).
 
+pub mod config;
 pub mod feasible;
 pub mod framework;
 pub mod normalize;
@@ -127,6 +128,9 @@ struct Enabled {
     w_spread: i64,
     w_balanced: i64,
     w_images: i64,
+    inter_pod: bool,
+    w_inter_pod: i64,
+    preemption: bool,
     /// NodeResourcesFit scores LeastAllocated over cpu and memory with weight 1.
     fit_default: bool,
 }
@@ -199,6 +203,9 @@ impl Scheduler {
             w_spread: p.score_weight(names::POD_TOPOLOGY_SPREAD),
             w_balanced: p.score_weight(names::BALANCED_ALLOCATION),
             w_images: p.score_weight(names::IMAGE_LOCALITY),
+            inter_pod: p.filter_enabled(names::INTER_POD_AFFINITY),
+            w_inter_pod: p.score_weight(names::INTER_POD_AFFINITY),
+            preemption: p.post_filter_enabled(names::DEFAULT_PREEMPTION),
             fit_default: p.fit_strategy == ScoringStrategy::LeastAllocated
                 && p.fit_resources == default_resources(),
         };

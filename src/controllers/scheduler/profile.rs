@@ -30,6 +30,14 @@ pub mod names {
     pub const BALANCED_ALLOCATION: &str = "NodeResourcesBalancedAllocation";
     /// ImageLocality.
     pub const IMAGE_LOCALITY: &str = "ImageLocality";
+    /// InterPodAffinity.
+    pub const INTER_POD_AFFINITY: &str = "InterPodAffinity";
+    /// DefaultPreemption (PostFilter).
+    pub const DEFAULT_PREEMPTION: &str = "DefaultPreemption";
+    /// PrioritySort (QueueSort).
+    pub const PRIORITY_SORT: &str = "PrioritySort";
+    /// DefaultBinder (Bind).
+    pub const DEFAULT_BINDER: &str = "DefaultBinder";
 }
 
 /// A scheduling profile.
@@ -49,6 +57,8 @@ pub struct Profile {
     pub percentage_of_nodes_to_score: Option<usize>,
     /// PodTopologySpread `defaultingType: System` (the system default constraints).
     pub system_default_spreading: bool,
+    /// Enabled PostFilter plugins (DefaultPreemption).
+    pub post_filters: Vec<String>,
 }
 
 impl Default for Profile {
@@ -64,6 +74,7 @@ impl Default for Profile {
                 NODE_PORTS,
                 NODE_RESOURCES_FIT,
                 POD_TOPOLOGY_SPREAD,
+                INTER_POD_AFFINITY,
             ]
             .iter()
             .map(|s| s.to_string())
@@ -73,6 +84,7 @@ impl Default for Profile {
                 (NODE_AFFINITY, 2),
                 (NODE_RESOURCES_FIT, 1),
                 (POD_TOPOLOGY_SPREAD, 2),
+                (INTER_POD_AFFINITY, 2),
                 (BALANCED_ALLOCATION, 1),
                 (IMAGE_LOCALITY, 1),
             ]
@@ -83,6 +95,7 @@ impl Default for Profile {
             fit_resources: default_resources(),
             percentage_of_nodes_to_score: None,
             system_default_spreading: true,
+            post_filters: vec![DEFAULT_PREEMPTION.to_string()],
         }
     }
 }
@@ -91,6 +104,11 @@ impl Profile {
     /// Whether Filter plugin `name` is enabled.
     pub fn filter_enabled(&self, name: &str) -> bool {
         self.filters.iter().any(|f| f == name)
+    }
+
+    /// Whether PostFilter plugin `name` is enabled.
+    pub fn post_filter_enabled(&self, name: &str) -> bool {
+        self.post_filters.iter().any(|f| f == name)
     }
 
     /// The weight of Score plugin `name` (0 when disabled).
