@@ -275,7 +275,7 @@ pub struct PodSpec {
 }
 
 /// One `pod.spec.topologySpreadConstraints` entry, defaulted.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TopologySpreadConstraint {
     /// `maxSkew` (>= 1).
     pub max_skew: i32,

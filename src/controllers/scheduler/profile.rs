@@ -59,6 +59,15 @@ pub struct Profile {
     pub system_default_spreading: bool,
     /// Enabled PostFilter plugins (DefaultPreemption).
     pub post_filters: Vec<String>,
+    /// PodTopologySpread `defaultConstraints` used with `defaultingType: List` (empty with
+    /// `System`).
+    pub default_spread_constraints: Vec<crate::api::objects::TopologySpreadConstraint>,
+    /// InterPodAffinity `hardPodAffinityWeight` (default 1).
+    pub hard_pod_affinity_weight: i64,
+    /// DefaultPreemption `minCandidateNodesPercentage` (default 10).
+    pub min_candidate_nodes_percentage: i64,
+    /// DefaultPreemption `minCandidateNodesAbsolute` (default 100).
+    pub min_candidate_nodes_absolute: i64,
 }
 
 impl Default for Profile {
@@ -96,6 +105,10 @@ impl Default for Profile {
             percentage_of_nodes_to_score: None,
             system_default_spreading: true,
             post_filters: vec![DEFAULT_PREEMPTION.to_string()],
+            default_spread_constraints: Vec::new(),
+            hard_pod_affinity_weight: 1,
+            min_candidate_nodes_percentage: 10,
+            min_candidate_nodes_absolute: 100,
         }
     }
 }
