@@ -30,6 +30,7 @@ use crate::engine::{EventQueue, RngStreams, RunLimits, SimDuration, SimTime};
 use crate::error::Error;
 use crate::metrics::MetricsTable;
 use crate::workload::expectation::{ExpectationResult, Timing, Tracker};
+use crate::workload::stream::ArrivalIter;
 use crate::workload::{Action, Scenario};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -100,6 +101,8 @@ impl RunOutput {
 #[derive(Debug, Clone)]
 enum Ev {
     Action(usize),
+    /// The pending streamed arrival is due.
+    Arrival,
     Wake(Wake),
     Sample,
     Check,
@@ -129,6 +132,9 @@ struct Runtime<'a> {
     per_node: bool,
     last_binding_index: usize,
     opts: &'a RunOptions,
+    /// The scenario's streamed arrivals and the one waiting in the event queue.
+    arrivals: Option<ArrivalIter>,
+    next_arrival: Option<Loaded>,
 }
 
 /// Runs a scenario.
@@ -183,6 +189,8 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         per_node: scenario.per_node.unwrap_or(nodes <= 100),
         last_binding_index: 0,
         opts,
+        arrivals: scenario.arrivals.as_ref().map(|a| a.start()),
+        next_arrival: None,
     };
     let end = rt.run()?;
     let expectations = rt.trackers.iter().map(Tracker::result).collect();
@@ -238,6 +246,7 @@ impl Runtime<'_> {
         for t in checks {
             self.queue.schedule(t, Ev::Check);
         }
+        self.pull_arrival(stop);
         if self.opts.metrics || !self.trackers.is_empty() {
             self.queue.schedule(SimTime::ZERO, Ev::Sample);
         }
@@ -272,6 +281,12 @@ impl Runtime<'_> {
             };
             match ev {
                 Ev::Action(i) => self.action(i, now)?,
+                Ev::Arrival => {
+                    if let Some(l) = self.next_arrival.take() {
+                        self.apply(&l, now)?;
+                    }
+                    self.pull_arrival(stop);
+                }
                 Ev::Wake(Wake::Timer(idx, key)) => {
                     self.manager.enqueue(idx, key);
                 }
@@ -304,6 +319,19 @@ impl Runtime<'_> {
         }
         self.observe(end, true);
         Ok(end)
+    }
+
+    /// Takes the next streamed arrival (if due by `stop`) into the event queue.
+    fn pull_arrival(&mut self, stop: SimTime) {
+        if let Some(it) = self.arrivals.as_mut()
+            && let Some((at, l)) = it.next()
+            && at <= stop
+        {
+            self.next_arrival = Some(l);
+            self.queue.schedule(at, Ev::Arrival);
+        } else {
+            self.arrivals = None;
+        }
     }
 
     fn settle(&mut self, now: SimTime) {

@@ -4,6 +4,7 @@
 pub mod expectation;
 pub mod reference;
 pub mod scenario;
+pub mod stream;
 
 pub use expectation::{Expectation, ExpectationResult};
 pub use scenario::{Action, Scenario, TimedAction};

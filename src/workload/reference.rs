@@ -4,11 +4,13 @@
 //! then completing (`restartPolicy: Never`). Built directly as a [`Scenario`], drawing
 //! from the `workload/reference` stream.
 
-use super::scenario::{Action, Scenario, TimedAction};
+use super::scenario::Scenario;
+use super::stream::Arrivals;
 use crate::api::manifest::{Loaded, SourceDoc};
 use crate::api::objects::*;
 use crate::api::resources::Resources;
 use crate::backend::sim::RUN_DURATION;
+use crate::engine::rng::SimRng;
 use crate::engine::rng::{below, unit_f64};
 use crate::engine::{RngStreams, SimDuration, SimTime};
 use std::sync::Arc;
@@ -39,7 +41,6 @@ fn source() -> SourceDoc {
 
 /// Builds the reference scenario.
 pub fn reference_scenario(p: ReferenceParams) -> Scenario {
-    let mut rng = RngStreams::new(p.seed).stream("workload/reference");
     let mut objects = Vec::with_capacity(p.nodes);
     let cap = Resources {
         cpu_milli: 16_000,
@@ -72,15 +73,61 @@ pub fn reference_scenario(p: ReferenceParams) -> Scenario {
             source: source(),
         });
     }
-    let mut arrivals: Vec<u64> = (0..p.pods)
-        .map(|_| (unit_f64(&mut rng) * p.span.as_nanos() as f64) as u64)
-        .collect();
-    arrivals.sort_unstable();
-    let cpus = [250i64, 500, 1000, 2000, 4000];
-    let mut actions = Vec::with_capacity(p.pods);
-    for (i, at) in arrivals.into_iter().enumerate() {
-        let cpu = cpus[below(&mut rng, cpus.len() as u64) as usize];
-        let run = 60.0 + unit_f64(&mut rng) * 3540.0;
+    Scenario {
+        name: format!("reference-{}n-{}p", p.nodes, p.pods),
+        description: "reference workload".into(),
+        file: "<reference-workload>".into(),
+        seed: p.seed,
+        duration: p.span + p.drain,
+        sampling_interval: SimDuration::from_secs(60),
+        per_node: Some(false),
+        objects,
+        actions: vec![],
+        expectations: vec![],
+        percentage_of_nodes_to_score: 0,
+        tie_break_by_name: false,
+        warnings: vec![],
+        unavailable_images: vec![],
+        arrivals: Some(Arrivals::new("reference-pods", move || {
+            Box::new(ReferencePods::new(p))
+        })),
+    }
+}
+
+/// The reference workload's pods, generated one at a time in arrival order: the arrival
+/// times are drawn first (8 bytes per pod), then each pod's shape and run time as it is
+/// taken.
+struct ReferencePods {
+    rng: SimRng,
+    arrivals: std::vec::IntoIter<u64>,
+    index: usize,
+}
+
+impl ReferencePods {
+    fn new(p: ReferenceParams) -> Self {
+        let mut rng = RngStreams::new(p.seed).stream("workload/reference");
+        let mut arrivals: Vec<u64> = (0..p.pods)
+            .map(|_| (unit_f64(&mut rng) * p.span.as_nanos() as f64) as u64)
+            .collect();
+        arrivals.sort_unstable();
+        ReferencePods {
+            rng,
+            arrivals: arrivals.into_iter(),
+            index: 0,
+        }
+    }
+}
+
+impl Iterator for ReferencePods {
+    type Item = (SimTime, Loaded);
+
+    fn next(&mut self) -> Option<(SimTime, Loaded)> {
+        let at = self.arrivals.next()?;
+        self.index += 1;
+        let rng = &mut self.rng;
+        let cpus = [250i64, 500, 1000, 2000, 4000];
+        let cpu = cpus[below(rng, cpus.len() as u64) as usize];
+        let run = 60.0 + unit_f64(rng) * 3540.0;
         let requests = Resources {
             cpu_milli: cpu,
             memory: (2i64 << 30) * cpu / 1000,
@@ -117,36 +164,18 @@ pub fn reference_scenario(p: ReferenceParams) -> Scenario {
             topology_spread_constraints: Vec::new(),
         };
         let meta = ObjectMeta {
-            name: format!("pod-{:06}", i + 1),
+            name: format!("pod-{:06}", self.index),
             namespace: "default".into(),
             annotations,
             ..ObjectMeta::default()
         };
-        actions.push(TimedAction {
-            at: SimTime(at),
-            action: Action::Apply(vec![Loaded {
+        Some((
+            SimTime(at),
+            Loaded {
                 object: Object::Pod(Box::new(Pod::new(meta, spec))),
                 source: source(),
-            }]),
-            description: String::new(),
-            source: (String::new(), 0, 0, String::new()),
-        });
-    }
-    Scenario {
-        name: format!("reference-{}n-{}p", p.nodes, p.pods),
-        description: "reference workload".into(),
-        file: "<reference-workload>".into(),
-        seed: p.seed,
-        duration: p.span + p.drain,
-        sampling_interval: SimDuration::from_secs(60),
-        per_node: Some(false),
-        objects,
-        actions,
-        expectations: vec![],
-        percentage_of_nodes_to_score: 0,
-        tie_break_by_name: false,
-        warnings: vec![],
-        unavailable_images: vec![],
+            },
+        ))
     }
 }
 

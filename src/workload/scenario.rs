@@ -311,6 +311,8 @@ pub struct Scenario {
     pub warnings: Vec<Warning>,
     /// `spec.cluster.unavailableImages`: images the registry does not have.
     pub unavailable_images: Vec<String>,
+    /// Objects created over the run from a generator or a trace, streamed one at a time.
+    pub arrivals: Option<super::stream::Arrivals>,
 }
 
 /// The default scenario (the seeds' example), embedded in the binary.
@@ -508,6 +510,7 @@ impl Scenario {
                 .as_ref()
                 .map(|c| c.unavailable_images.clone())
                 .unwrap_or_default(),
+            arrivals: None,
         })
     }
 }
