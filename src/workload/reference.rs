@@ -145,6 +145,7 @@ pub fn reference_scenario(p: ReferenceParams) -> Scenario {
         expectations: vec![],
         percentage_of_nodes_to_score: 0,
         tie_break_by_name: false,
+        scheduler_settings: None,
         warnings: vec![],
         unavailable_images: vec![],
     }
