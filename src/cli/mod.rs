@@ -57,8 +57,12 @@ pub enum Command {
         /// Output format of the summary on stdout.
         #[arg(short = 'o', long, value_enum, default_value = "table")]
         output: Output,
+        /// A KubeSchedulerConfiguration file (kubescheduler.config.k8s.io/v1) overriding
+        /// the scenario's `spec.scheduler.config`.
+        #[arg(long, value_name = "FILE")]
+        scheduler_config: Option<PathBuf>,
     },
-    /// Validate manifests and scenario files.
+    /// Validate manifests, scenario files and KubeSchedulerConfiguration files.
     Validate {
         /// Files or directories.
         #[arg(short = 'f', long = "filename", required = true)]
@@ -120,7 +124,17 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
             out,
             no_report,
             output,
-        } => run::run(scenario.as_deref(), seed, out, no_report, output),
+            scheduler_config,
+        } => run::run(
+            scenario.as_deref(),
+            &run::RunArgs {
+                seed,
+                out,
+                no_report,
+                output,
+                scheduler_config,
+            },
+        ),
         Command::Validate { files, recursive } => validate::validate(&files, recursive),
         Command::Get(args) => get::get(&args),
         Command::Conformance { paths } => {

@@ -17,23 +17,50 @@ pub fn load(path: Option<&Path>) -> Result<Scenario, Error> {
     }
 }
 
+/// The options of `kubetwin run` besides the scenario.
+#[derive(Debug, Clone)]
+pub struct RunArgs {
+    /// Override the scenario's seed.
+    pub seed: Option<u64>,
+    /// Report directory.
+    pub out: Option<PathBuf>,
+    /// Do not write a report.
+    pub no_report: bool,
+    /// Output format of the summary.
+    pub output: Output,
+    /// `--scheduler-config`: overrides the scenario's `spec.scheduler.config`.
+    pub scheduler_config: Option<PathBuf>,
+}
+
 /// Runs the command.
-pub fn run(
-    path: Option<&Path>,
-    seed: Option<u64>,
-    out: Option<PathBuf>,
-    no_report: bool,
-    output: Output,
-) -> Result<i32, Error> {
+pub fn run(path: Option<&Path>, args: &RunArgs) -> Result<i32, Error> {
+    let RunArgs {
+        seed,
+        out,
+        no_report,
+        output,
+        scheduler_config,
+    } = args.clone();
     let scenario = load(path)?;
     for w in &scenario.warnings {
         eprintln!("{w}");
     }
+    let scheduler = match &scheduler_config {
+        Some(p) => {
+            let s = crate::controllers::scheduler::config::load(p)?;
+            for w in &s.warnings {
+                eprintln!("{w}");
+            }
+            Some(s)
+        }
+        None => None,
+    };
     let wall = std::time::Instant::now();
     let result = simulate(
         &scenario,
         &RunOptions {
             seed,
+            scheduler,
             ..RunOptions::default()
         },
     )?;
@@ -65,10 +92,13 @@ pub fn run(
         result.events as f64 / elapsed.as_secs_f64().max(1e-9)
     );
     if !result.passed() {
-        let cmd = match path {
+        let mut cmd = match path {
             Some(p) => format!("kubetwin run {} --seed {}", p.display(), result.seed),
             None => format!("kubetwin run --seed {}", result.seed),
         };
+        if let Some(c) = &scheduler_config {
+            cmd.push_str(&format!(" --scheduler-config {}", c.display()));
+        }
         eprintln!("expectations failed; reproduce with: {cmd}");
         return Ok(EXIT_CHECK_FAILED);
     }

@@ -1,8 +1,10 @@
-//! `kubetwin validate -f FILE...`: checks manifests and scenario files without running
-//! anything; the first error exits 2 with file, line and field.
+//! `kubetwin validate -f FILE...`: checks manifests, scenario files and
+//! `KubeSchedulerConfiguration` files without running anything; the first error exits 2
+//! with file, line and field.
 
 use super::EXIT_OK;
 use crate::api::manifest;
+use crate::controllers::scheduler::config;
 use crate::error::Error;
 use crate::workload::scenario::{Scenario, is_scenario};
 use std::path::PathBuf;
@@ -11,7 +13,22 @@ use std::path::PathBuf;
 pub fn validate(files: &[PathBuf], recursive: bool) -> Result<i32, Error> {
     for path in manifest::expand_paths(files, recursive)? {
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        if is_scenario(&text) {
+        if config::is_scheduler_config(&text) {
+            let s = config::parse(&path.display().to_string(), &text, &[])?;
+            for w in &s.warnings {
+                eprintln!("{w}");
+            }
+            let names: Vec<&str> = s
+                .profiles
+                .iter()
+                .map(|p| p.scheduler_name.as_str())
+                .collect();
+            println!(
+                "{}: KubeSchedulerConfiguration is valid (profiles: {})",
+                path.display(),
+                names.join(", ")
+            );
+        } else if is_scenario(&text) {
             let s = Scenario::load(&path)?;
             for w in &s.warnings {
                 eprintln!("{w}");

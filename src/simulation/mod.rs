@@ -137,6 +137,27 @@ struct Runtime<'a> {
     next_arrival: Option<Loaded>,
 }
 
+/// The scheduler's configuration: `--scheduler-config` over the scenario's
+/// `spec.scheduler.config` over its `percentageOfNodesToScore` (a configuration file's
+/// top-level `percentageOfNodesToScore` wins when set); `tieBreak` always from the scenario.
+fn scheduler_config(scenario: &Scenario, opts: &RunOptions) -> SchedulerConfig {
+    match opts
+        .scheduler
+        .as_ref()
+        .or(scenario.scheduler_settings.as_ref())
+    {
+        Some(s) => s.scheduler_config(
+            scenario.tie_break_by_name,
+            scenario.percentage_of_nodes_to_score,
+        ),
+        None => SchedulerConfig {
+            percentage_of_nodes_to_score: scenario.percentage_of_nodes_to_score,
+            tie_break_by_name: scenario.tie_break_by_name,
+            ..SchedulerConfig::default()
+        },
+    }
+}
+
 /// Runs a scenario.
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
     let seed = opts.seed.unwrap_or(scenario.seed);
@@ -152,11 +173,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
             NodeLifecycleConfig::default(),
         )),
         Box::new(TaintEviction::new()),
-        Box::new(Scheduler::new(SchedulerConfig {
-            percentage_of_nodes_to_score: scenario.percentage_of_nodes_to_score,
-            tie_break_by_name: scenario.tie_break_by_name,
-            ..SchedulerConfig::default()
-        })),
+        Box::new(Scheduler::new(scheduler_config(scenario, opts))),
         Box::new(Kubelet::new(shared)),
         Box::new(DisruptionController::new()),
         Box::new(Drain::new()),

@@ -88,6 +88,7 @@ pub fn reference_scenario(p: ReferenceParams) -> Scenario {
         tie_break_by_name: false,
         warnings: vec![],
         unavailable_images: vec![],
+        scheduler_settings: None,
         arrivals: Some(Arrivals::new("reference-pods", move || {
             Box::new(ReferencePods::new(p))
         })),

@@ -11,6 +11,7 @@ use crate::api::selector::Labels;
 use crate::api::taint::{Taint, TaintEffect};
 use crate::api::{Kind, Resources};
 use crate::backend::sim::Behaviour;
+use crate::controllers::scheduler::config::{self as scheduler_config, SchedulerSettings};
 use crate::engine::{SimDuration, SimTime};
 use crate::error::{Error, InputError};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as WireQuantity;
@@ -75,6 +76,8 @@ struct SchedulerSpec {
     percentage_of_nodes_to_score: Option<Spanned<i64>>,
     #[serde(default)]
     tie_break: Option<Spanned<String>>,
+    #[serde(default)]
+    config: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -307,6 +310,9 @@ pub struct Scenario {
     pub percentage_of_nodes_to_score: usize,
     /// `spec.scheduler.tieBreak: name` breaks score ties by node name.
     pub tie_break_by_name: bool,
+    /// `spec.scheduler.config`: the `KubeSchedulerConfiguration` it names, loaded and
+    /// validated (`None`: upstream's default profile).
+    pub scheduler_settings: Option<SchedulerSettings>,
     /// Warnings (skipped kinds).
     pub warnings: Vec<Warning>,
     /// `spec.cluster.unavailableImages`: images the registry does not have.
@@ -461,8 +467,23 @@ impl Scenario {
                 .map_err(|m| cx.err_at(e, &format!("spec.expectations[{i}]"), m))?;
             expectations.push(exp);
         }
-        let (mut pct, mut by_name) = (0usize, false);
+        let (mut pct, mut by_name, mut scheduler_settings) = (0usize, false, None);
         if let Some(s) = &spec.scheduler {
+            if let Some(c) = &s.config {
+                let path = cx.base.join(&c.value);
+                if !path.is_file() {
+                    return Err(cx
+                        .err_at(
+                            c,
+                            "spec.scheduler.config",
+                            format!("no such file: {}", path.display()),
+                        )
+                        .into());
+                }
+                let settings = scheduler_config::load(&path)?;
+                warnings.extend(settings.warnings.iter().cloned());
+                scheduler_settings = Some(settings);
+            }
             if let Some(p) = &s.percentage_of_nodes_to_score {
                 if !(0..=100).contains(&p.value) {
                     return Err(cx
@@ -504,6 +525,7 @@ impl Scenario {
             expectations,
             percentage_of_nodes_to_score: pct,
             tie_break_by_name: by_name,
+            scheduler_settings,
             warnings,
             unavailable_images: spec
                 .cluster

@@ -300,3 +300,151 @@ fn scenario_field_errors() {
         &["invalid quantity \"lots\""],
     );
 }
+
+const KSC: &str = "apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+";
+
+fn ksc(body: &str) -> String {
+    format!("{KSC}{body}")
+}
+
+#[test]
+fn scheduler_config_unknown_plugin() {
+    expect_error(
+        &ksc("profiles:\n- plugins:\n    score:\n      enabled:\n      - name: NodeResourceFit\n"),
+        7,
+        &[
+            "profiles[0].plugins.score.enabled[0].name",
+            "unknown plugin \"NodeResourceFit\"",
+        ],
+    );
+}
+
+#[test]
+fn scheduler_config_weight_out_of_range() {
+    expect_error(
+        &ksc(
+            "profiles:\n- plugins:\n    score:\n      enabled:\n      - name: ImageLocality\n      - name: NodeAffinity\n        weight: 101\n",
+        ),
+        9,
+        &[
+            "profiles[0].plugins.score.enabled[1].weight",
+            "invalid value 101",
+        ],
+    );
+    expect_error(
+        &ksc(
+            "profiles:\n- plugins:\n    multiPoint:\n      enabled:\n      - name: NodeAffinity\n        weight: -1\n",
+        ),
+        8,
+        &[
+            "profiles[0].plugins.multiPoint.enabled[0].weight",
+            "invalid value -1",
+        ],
+    );
+}
+
+#[test]
+fn scheduler_config_percentage_out_of_range() {
+    expect_error(
+        &ksc("profiles:\n- schedulerName: a\n  percentageOfNodesToScore: 101\n"),
+        5,
+        &[
+            "profiles[0].percentageOfNodesToScore",
+            "not in valid range [0-100]",
+        ],
+    );
+    expect_error(
+        &ksc("percentageOfNodesToScore: 101\n"),
+        3,
+        &["percentageOfNodesToScore: invalid value 101"],
+    );
+}
+
+#[test]
+fn scheduler_config_unknown_scoring_strategy() {
+    expect_error(
+        &ksc(
+            "profiles:\n- pluginConfig:\n  - name: NodeResourcesFit\n    args:\n      scoringStrategy:\n        type: Packed\n",
+        ),
+        8,
+        &[
+            "profiles[0].pluginConfig[0].args.scoringStrategy.type",
+            "unsupported value \"Packed\"",
+        ],
+    );
+}
+
+#[test]
+fn scheduler_config_malformed_yaml_and_unknown_field() {
+    expect_error(
+        &ksc("profiles:\n- schedulerName: a\n  plugins: {score: [\n"),
+        5,
+        &["malformed YAML"],
+    );
+    expect_error(
+        &ksc("profiles:\n- schedulerName: a\n  plugin: {}\n"),
+        5,
+        &["profiles[0]", "unknown field `plugin`"],
+    );
+}
+
+#[test]
+fn scheduler_config_errors_from_scenario_and_flag() {
+    // spec.scheduler.config: the error points into the configuration file.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("sched.yaml");
+    std::fs::write(
+        &cfg,
+        ksc("profiles:\n- plugins:\n    filter:\n      enabled: [{name: ImageLocality}]\n"),
+    )
+    .unwrap();
+    let s = dir.path().join("s.yaml");
+    std::fs::write(
+        &s,
+        scenario("  - at: 1m\n    crashNode: n-1\n").replace(
+            "duration: 5m",
+            "duration: 5m\n  scheduler:\n    config: sched.yaml",
+        ),
+    )
+    .unwrap();
+    let o = kubetwin(&["validate", "-f", s.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(&format!("{}:6:", cfg.display())), "{err}");
+    assert!(
+        err.contains("profiles[0].plugins.filter.enabled[0].name")
+            && err.contains("does not extend FilterPlugin"),
+        "{err}"
+    );
+    // A missing file is located in the scenario.
+    std::fs::write(
+        &s,
+        scenario("  - at: 1m\n    crashNode: n-1\n").replace(
+            "duration: 5m",
+            "duration: 5m\n  scheduler:\n    config: nope.yaml",
+        ),
+    )
+    .unwrap();
+    let o = kubetwin(&["validate", "-f", s.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("{}:8:", s.display())) && err.contains("spec.scheduler.config"),
+        "{err}"
+    );
+    // --scheduler-config: exit 2, no report left behind.
+    let out = dir.path().join("out");
+    let o = kubetwin(&[
+        "run",
+        "--scheduler-config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(&format!("{}:6:", cfg.display())), "{err}");
+    assert!(!out.exists());
+}

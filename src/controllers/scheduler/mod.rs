@@ -71,10 +71,10 @@ pub struct SchedulerConfig {
     pub percentage_of_nodes_to_score: usize,
     /// Break ties by node name instead of at random (for CI baselines).
     pub tie_break_by_name: bool,
-    /// Scheduler names this scheduler serves (besides the profile's).
-    pub scheduler_names: Vec<String>,
-    /// The scheduling profile.
-    pub profile: Profile,
+    /// The scheduling profiles (a `KubeSchedulerConfiguration`'s, see [`config`]). A pod
+    /// is scheduled by the profile whose `scheduler_name` is its `spec.schedulerName`;
+    /// pods naming no profile are left alone, as upstream. Empty: one default profile.
+    pub profiles: Vec<Profile>,
 }
 
 impl Default for SchedulerConfig {
@@ -82,10 +82,29 @@ impl Default for SchedulerConfig {
         SchedulerConfig {
             percentage_of_nodes_to_score: 0,
             tie_break_by_name: false,
-            scheduler_names: vec![DEFAULT_SCHEDULER.to_string()],
-            profile: Profile::default(),
+            profiles: vec![Profile::default()],
         }
     }
+}
+
+/// What a scheduling cycle reads: the scheduler-wide settings and the profile of the pod
+/// being scheduled (switched at the start of each scheduling cycle).
+#[derive(Debug, Clone)]
+struct ActiveConfig {
+    percentage_of_nodes_to_score: usize,
+    tie_break_by_name: bool,
+    /// The active profile.
+    profile: Profile,
+}
+
+/// One profile's runtime: its enabled plugins and NodeResourcesFit scorer. The active
+/// profile's `profile` and `scorer` live in the scheduler's own fields meanwhile (swapped,
+/// so switching profiles allocates nothing).
+struct ProfileSlot {
+    scheduler_name: String,
+    profile: Profile,
+    enabled: Enabled,
+    scorer: ResourceScorer,
 }
 
 /// Scheduling statistics for reports.
@@ -156,9 +175,12 @@ pub struct CycleState {
 /// The scheduler controller.
 pub struct Scheduler {
     lite: Vec<NodeLite>,
-    config: SchedulerConfig,
+    config: ActiveConfig,
     enabled: Enabled,
     scorer: ResourceScorer,
+    /// Every profile; `slots[active]` holds placeholders while it is active.
+    slots: Vec<ProfileSlot>,
+    active: usize,
     registry: Registry,
     queue: SchedulingQueue,
     /// Node ids in upstream's zone-interleaved order.
@@ -189,31 +211,34 @@ impl Scheduler {
     /// A scheduler with `config` and the out-of-tree plugins of `registry` (run when the
     /// profile enables them by name, after the built-in plugins).
     pub fn with_registry(config: SchedulerConfig, registry: Registry) -> Scheduler {
-        let p = &config.profile;
-        let enabled = Enabled {
-            unschedulable: p.filter_enabled(names::NODE_UNSCHEDULABLE),
-            taints: p.filter_enabled(names::TAINT_TOLERATION),
-            affinity: p.filter_enabled(names::NODE_AFFINITY),
-            ports: p.filter_enabled(names::NODE_PORTS),
-            fit: p.filter_enabled(names::NODE_RESOURCES_FIT),
-            spread: p.filter_enabled(names::POD_TOPOLOGY_SPREAD),
-            w_taints: p.score_weight(names::TAINT_TOLERATION),
-            w_affinity: p.score_weight(names::NODE_AFFINITY),
-            w_fit: p.score_weight(names::NODE_RESOURCES_FIT),
-            w_spread: p.score_weight(names::POD_TOPOLOGY_SPREAD),
-            w_balanced: p.score_weight(names::BALANCED_ALLOCATION),
-            w_images: p.score_weight(names::IMAGE_LOCALITY),
-            inter_pod: p.filter_enabled(names::INTER_POD_AFFINITY),
-            w_inter_pod: p.score_weight(names::INTER_POD_AFFINITY),
-            preemption: p.post_filter_enabled(names::DEFAULT_PREEMPTION),
-            fit_default: p.fit_strategy == ScoringStrategy::LeastAllocated
-                && p.fit_resources == default_resources(),
+        let mut profiles = config.profiles;
+        if profiles.is_empty() {
+            profiles.push(Profile::default());
+        }
+        let mut slots: Vec<ProfileSlot> = profiles
+            .into_iter()
+            .map(|p| ProfileSlot {
+                scheduler_name: p.scheduler_name.clone(),
+                enabled: Enabled::of(&p),
+                scorer: ResourceScorer::new(p.fit_strategy.clone(), p.fit_resources.clone()),
+                profile: p,
+            })
+            .collect();
+        let placeholder = ResourceScorer::new(ScoringStrategy::LeastAllocated, Vec::new());
+        let scorer = std::mem::replace(&mut slots[0].scorer, placeholder);
+        let profile = std::mem::take(&mut slots[0].profile);
+        let enabled = slots[0].enabled;
+        let config = ActiveConfig {
+            percentage_of_nodes_to_score: config.percentage_of_nodes_to_score,
+            tie_break_by_name: config.tie_break_by_name,
+            profile,
         };
-        let scorer = ResourceScorer::new(p.fit_strategy.clone(), p.fit_resources.clone());
         Scheduler {
             lite: Vec::new(),
             enabled,
             scorer,
+            slots,
+            active: 0,
             registry,
             config,
             queue: SchedulingQueue::default(),
@@ -231,11 +256,60 @@ impl Scheduler {
         }
     }
 
-    fn serves(&self, p: &Pod) -> bool {
-        p.spec.scheduler_name == self.config.profile.scheduler_name
-            || self.config.scheduler_names.contains(&p.spec.scheduler_name)
+    /// Makes profile `i` the active one (its `profile`, `enabled` and `scorer` in the
+    /// scheduler's fields); nothing to do when it already is.
+    fn activate(&mut self, i: usize) {
+        if i == self.active || i >= self.slots.len() {
+            return;
+        }
+        let old = self.active;
+        std::mem::swap(&mut self.config.profile, &mut self.slots[old].profile);
+        std::mem::swap(&mut self.scorer, &mut self.slots[old].scorer);
+        self.slots[old].enabled = self.enabled;
+        std::mem::swap(&mut self.config.profile, &mut self.slots[i].profile);
+        std::mem::swap(&mut self.scorer, &mut self.slots[i].scorer);
+        self.enabled = self.slots[i].enabled;
+        self.active = i;
     }
 
+    /// The profile serving `scheduler_name`.
+    fn profile_index(&self, scheduler_name: &str) -> Option<usize> {
+        self.slots
+            .iter()
+            .position(|s| s.scheduler_name == scheduler_name)
+    }
+
+    fn serves(&self, p: &Pod) -> bool {
+        self.profile_index(&p.spec.scheduler_name).is_some()
+    }
+}
+
+impl Enabled {
+    /// The built-in plugins `p` enables, and the score weights.
+    fn of(p: &Profile) -> Enabled {
+        Enabled {
+            unschedulable: p.filter_enabled(names::NODE_UNSCHEDULABLE),
+            taints: p.filter_enabled(names::TAINT_TOLERATION),
+            affinity: p.filter_enabled(names::NODE_AFFINITY),
+            ports: p.filter_enabled(names::NODE_PORTS),
+            fit: p.filter_enabled(names::NODE_RESOURCES_FIT),
+            spread: p.filter_enabled(names::POD_TOPOLOGY_SPREAD),
+            w_taints: p.score_weight(names::TAINT_TOLERATION),
+            w_affinity: p.score_weight(names::NODE_AFFINITY),
+            w_fit: p.score_weight(names::NODE_RESOURCES_FIT),
+            w_spread: p.score_weight(names::POD_TOPOLOGY_SPREAD),
+            w_balanced: p.score_weight(names::BALANCED_ALLOCATION),
+            w_images: p.score_weight(names::IMAGE_LOCALITY),
+            inter_pod: p.filter_enabled(names::INTER_POD_AFFINITY),
+            w_inter_pod: p.score_weight(names::INTER_POD_AFFINITY),
+            preemption: p.post_filter_enabled(names::DEFAULT_PREEMPTION),
+            fit_default: p.fit_strategy == ScoringStrategy::LeastAllocated
+                && p.fit_resources == default_resources(),
+        }
+    }
+}
+
+impl Scheduler {
     /// Rebuilds the node order: zones in order of first appearance, nodes taken one per
     /// zone in turn (node_tree.go list()).
     fn rebuild_order(&mut self, store: &Store) {
@@ -305,7 +379,11 @@ impl Scheduler {
             cs.host_ports = pod_host_ports(pod);
         }
         if self.enabled.spread {
-            let constraints = pod_spread_constraints(pod, true);
+            let constraints = if pod.spec.topology_spread_constraints.is_empty() {
+                listed_default_constraints(pod, store, &self.config.profile, true)
+            } else {
+                pod_spread_constraints(pod, true)
+            };
             if !constraints.is_empty() {
                 let entries: Vec<Option<u32>> = constraints
                     .iter()
@@ -337,6 +415,11 @@ impl Scheduler {
         if !pod.spec.node_name.is_empty() || pod.meta.deletion.is_some() {
             return false;
         }
+        // The pod's profile (upstream frameworkForPod); the queue only holds served pods.
+        let Some(profile) = self.profile_index(&pod.spec.scheduler_name) else {
+            return false;
+        };
+        self.activate(profile);
         let store: &Store = ctx.store;
         let n = self.order.len();
         let pct = self
@@ -740,7 +823,7 @@ impl Scheduler {
                 SpreadConstraint::new(5, LABEL_TOPOLOGY_ZONE, selector),
             ]
         } else {
-            Vec::new()
+            listed_default_constraints(pod, store, &self.config.profile, false)
         };
         if constraints.is_empty() {
             return None;
@@ -1053,6 +1136,48 @@ fn default_selector(pod: &Pod, store: &Store) -> LabelSelector {
         }
     }
     LabelSelector::from_requirements(reqs)
+}
+
+/// The profile's PodTopologySpread `defaultConstraints` (`defaultingType: List`) with
+/// `whenUnsatisfiable` = DoNotSchedule (`hard`) or ScheduleAnyway, each with the pod's
+/// default selector; none when the selector is empty (common.go buildDefaultConstraints).
+fn listed_default_constraints(
+    pod: &Pod,
+    store: &Store,
+    profile: &Profile,
+    hard: bool,
+) -> Vec<SpreadConstraint> {
+    if !profile
+        .default_spread_constraints
+        .iter()
+        .any(|c| c.do_not_schedule == hard)
+    {
+        return Vec::new();
+    }
+    let selector = default_selector(pod, store);
+    if selector.is_empty() {
+        return Vec::new();
+    }
+    let policy = |honor: bool| {
+        if honor {
+            NodeInclusionPolicy::Honor
+        } else {
+            NodeInclusionPolicy::Ignore
+        }
+    };
+    profile
+        .default_spread_constraints
+        .iter()
+        .filter(|c| c.do_not_schedule == hard)
+        .map(|c| SpreadConstraint {
+            max_skew: i64::from(c.max_skew),
+            topology_key: c.topology_key.clone(),
+            selector: selector.clone(),
+            min_domains: i64::from(c.min_domains),
+            node_affinity_policy: policy(c.node_affinity_policy_honor),
+            node_taints_policy: policy(c.node_taints_policy_honor),
+        })
+        .collect()
 }
 
 /// Upstream's FitError message: `0/5 nodes are available: 2 Insufficient cpu, 3

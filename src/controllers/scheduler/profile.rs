@@ -38,6 +38,18 @@ pub mod names {
     pub const PRIORITY_SORT: &str = "PrioritySort";
     /// DefaultBinder (Bind).
     pub const DEFAULT_BINDER: &str = "DefaultBinder";
+    /// SchedulingGates (PreEnqueue; kubetwin pods carry no scheduling gates: a no-op).
+    pub const SCHEDULING_GATES: &str = "SchedulingGates";
+    /// VolumeRestrictions (kubetwin has no volumes: a no-op).
+    pub const VOLUME_RESTRICTIONS: &str = "VolumeRestrictions";
+    /// NodeVolumeLimits (kubetwin has no volumes: a no-op).
+    pub const NODE_VOLUME_LIMITS: &str = "NodeVolumeLimits";
+    /// VolumeBinding (kubetwin has no volumes: a no-op).
+    pub const VOLUME_BINDING: &str = "VolumeBinding";
+    /// VolumeZone (kubetwin has no volumes: a no-op).
+    pub const VOLUME_ZONE: &str = "VolumeZone";
+    /// DynamicResources (kubetwin has no ResourceClaims: a no-op).
+    pub const DYNAMIC_RESOURCES: &str = "DynamicResources";
 }
 
 /// A scheduling profile.
