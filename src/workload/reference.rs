@@ -115,6 +115,7 @@ pub fn reference_scenario(p: ReferenceParams) -> Scenario {
             dns_policy: "ClusterFirst".into(),
             host_network: false,
             topology_spread_constraints: Vec::new(),
+            preemption_policy: None,
         };
         let meta = ObjectMeta {
             name: format!("pod-{:06}", i + 1),
