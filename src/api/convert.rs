@@ -13,6 +13,7 @@ use super::resources::Resources;
 use super::selector::{LabelSelector, Labels, Operator};
 use super::taint::{Taint, TaintEffect, Toleration, TolerationOperator};
 use k8s_openapi::api::policy::v1 as policy;
+use k8s_openapi::api::scheduling::v1 as scheduling;
 use k8s_openapi::api::{apps::v1 as apps, autoscaling::v2 as autoscaling, core::v1 as core};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -514,6 +515,11 @@ fn pod_spec(field: &str, s: core::PodSpec, in_template: bool) -> R<PodSpec> {
             format!("must be greater than or equal to 0, got {grace}"),
         );
     }
+    let preemption_policy = s
+        .preemption_policy
+        .as_deref()
+        .map(|v| preemption_policy(&format!("{field}.preemptionPolicy"), v))
+        .transpose()?;
     let priority_class_name = s.priority_class_name.unwrap_or_default();
     // Built-in priority classes (pkg/apis/scheduling: SystemCriticalPriority).
     let priority = s.priority.unwrap_or(match priority_class_name.as_str() {
@@ -545,7 +551,58 @@ fn pod_spec(field: &str, s: core::PodSpec, in_template: bool) -> R<PodSpec> {
             &format!("{field}.topologySpreadConstraints"),
             s.topology_spread_constraints,
         )?,
+        preemption_policy,
     })
+}
+
+/// Parses a `preemptionPolicy` value (pkg/apis/core/validation validatePreemptionPolicy).
+fn preemption_policy(field: &str, v: &str) -> R<PreemptionPolicy> {
+    match v {
+        "PreemptLowerPriority" => Ok(PreemptionPolicy::PreemptLowerPriority),
+        "Never" => Ok(PreemptionPolicy::Never),
+        other => err(
+            field,
+            format!(
+                "Unsupported value: {other:?}: supported values: \"Never\", \"PreemptLowerPriority\""
+            ),
+        ),
+    }
+}
+
+/// Converts a scheduling.k8s.io/v1 PriorityClass (pkg/apis/scheduling/v1 defaults:
+/// `preemptionPolicy` PreemptLowerPriority; pkg/apis/scheduling/validation: the `system-`
+/// prefix is reserved; the priority admission's value limit is checked here too so the
+/// error points at the field).
+pub fn priority_class(o: scheduling::PriorityClass) -> R<Object> {
+    let meta = convert_meta(o.metadata, false, false)?;
+    if meta.name.starts_with("system-") {
+        return err(
+            "metadata.name",
+            "priority class names with 'system-' prefix are reserved for system use only",
+        );
+    }
+    if o.value > super::store::HIGHEST_USER_DEFINABLE_PRIORITY {
+        return err(
+            "value",
+            format!(
+                "maximum allowed value of a user defined priority is {}",
+                super::store::HIGHEST_USER_DEFINABLE_PRIORITY
+            ),
+        );
+    }
+    let preemption_policy = o
+        .preemption_policy
+        .as_deref()
+        .map(|v| preemption_policy("preemptionPolicy", v))
+        .transpose()?
+        .unwrap_or_default();
+    Ok(Object::PriorityClass(Box::new(PriorityClass {
+        meta,
+        value: o.value,
+        global_default: o.global_default.unwrap_or(false),
+        preemption_policy,
+        description: o.description.unwrap_or_default(),
+    })))
 }
 
 /// Converts `topologySpreadConstraints` with the API defaults and validation

@@ -10,6 +10,7 @@ use super::location;
 use super::objects::Object;
 use crate::error::{Error, InputError};
 use k8s_openapi::api::policy::v1 as policy;
+use k8s_openapi::api::scheduling::v1 as scheduling;
 use k8s_openapi::api::{apps::v1 as apps, autoscaling::v2 as autoscaling, core::v1 as core};
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -312,6 +313,7 @@ enum Wire {
     Deployment(Box<apps::Deployment>),
     Hpa(Box<autoscaling::HorizontalPodAutoscaler>),
     Pdb(Box<policy::PodDisruptionBudget>),
+    PriorityClass(Box<scheduling::PriorityClass>),
 }
 
 enum Typed {
@@ -332,6 +334,7 @@ fn classify(api_version: &str, kind: &str) -> KindMatch {
         "ReplicaSet" | "Deployment" => "apps/v1",
         "HorizontalPodAutoscaler" => "autoscaling/v2",
         "PodDisruptionBudget" => "policy/v1",
+        "PriorityClass" => "scheduling.k8s.io/v1",
         _ => return KindMatch::Unmodelled,
     };
     if api_version == expected {
@@ -410,6 +413,7 @@ impl<'de> DeserializeSeed<'de> for WireSeed<'_> {
             "Deployment" => Wire::Deployment(Box::new(Deserialize::deserialize(d)?)),
             "HorizontalPodAutoscaler" => Wire::Hpa(Box::new(Deserialize::deserialize(d)?)),
             "PodDisruptionBudget" => Wire::Pdb(Box::new(Deserialize::deserialize(d)?)),
+            "PriorityClass" => Wire::PriorityClass(Box::new(Deserialize::deserialize(d)?)),
             other => {
                 return Err(serde::de::Error::custom(format!(
                     "kind {other} not modelled"
@@ -584,6 +588,7 @@ fn convert_wire(w: Wire, source: &SourceDoc) -> Result<Object, InputError> {
         Wire::Deployment(o) => convert::deployment(*o),
         Wire::Hpa(o) => convert::hpa(*o),
         Wire::Pdb(o) => convert::pdb(*o),
+        Wire::PriorityClass(o) => convert::priority_class(*o),
     };
     r.map_err(|e| source.error(&e.field, e.message))
 }

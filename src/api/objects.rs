@@ -32,11 +32,13 @@ pub enum Kind {
     HorizontalPodAutoscaler,
     /// `policy/v1/PodDisruptionBudget`.
     PodDisruptionBudget,
+    /// `scheduling.k8s.io/v1/PriorityClass`.
+    PriorityClass,
 }
 
 impl Kind {
     /// Every modelled kind, in a fixed order.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -46,6 +48,7 @@ impl Kind {
         Kind::Service,
         Kind::HorizontalPodAutoscaler,
         Kind::PodDisruptionBudget,
+        Kind::PriorityClass,
     ];
 
     /// The Kubernetes kind name (`ReplicaSet`).
@@ -60,16 +63,17 @@ impl Kind {
             Kind::Service => "Service",
             Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
+            Kind::PriorityClass => "PriorityClass",
         }
     }
 
     /// Whether objects of this kind live in a namespace.
     pub fn namespaced(self) -> bool {
-        !matches!(self, Kind::Namespace | Kind::Node)
+        !matches!(self, Kind::Namespace | Kind::Node | Kind::PriorityClass)
     }
 
     /// Resolves kubectl-style names and short names (`rc`, `rs`, `deploy`, `po`, `no`,
-    /// `svc`, `hpa`, `pdb`, `ns`), singular or plural, case-insensitively.
+    /// `svc`, `hpa`, `pdb`, `ns`, `pc`), singular or plural, case-insensitively.
     pub fn from_kubectl(name: &str) -> Option<Kind> {
         let n = name.to_ascii_lowercase();
         Some(match n.as_str() {
@@ -86,6 +90,7 @@ impl Kind {
                 Kind::HorizontalPodAutoscaler
             }
             "pdb" | "poddisruptionbudget" | "poddisruptionbudgets" => Kind::PodDisruptionBudget,
+            "pc" | "priorityclass" | "priorityclasses" => Kind::PriorityClass,
             _ => return None,
         })
     }
@@ -272,6 +277,9 @@ pub struct PodSpec {
     pub host_network: bool,
     /// `topologySpreadConstraints`.
     pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
+    /// `preemptionPolicy` (`None` when unset: the scheduler treats it as
+    /// `PreemptLowerPriority`; the priority admission fills it from the pod's class).
+    pub preemption_policy: Option<PreemptionPolicy>,
 }
 
 /// One `pod.spec.topologySpreadConstraints` entry, defaulted.
@@ -402,6 +410,11 @@ pub struct PodStatus {
     pub reason: String,
     /// `message`.
     pub message: String,
+    /// `nominatedNodeName`: the node a preemption cleared room on (empty when none).
+    pub nominated_node_name: String,
+    /// Reason of the `DisruptionTarget=True` condition (`PreemptionByScheduler`); empty
+    /// when the pod has no such condition.
+    pub disruption_target: String,
 }
 
 /// A Pod.
@@ -723,6 +736,8 @@ pub enum Object {
     HorizontalPodAutoscaler(Box<HorizontalPodAutoscaler>),
     /// A PDB.
     PodDisruptionBudget(Box<PodDisruptionBudget>),
+    /// A PriorityClass.
+    PriorityClass(Box<PriorityClass>),
 }
 
 impl Object {
@@ -737,6 +752,7 @@ impl Object {
             Object::Service(_) => Kind::Service,
             Object::HorizontalPodAutoscaler(_) => Kind::HorizontalPodAutoscaler,
             Object::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
+            Object::PriorityClass(_) => Kind::PriorityClass,
         }
     }
     /// The object's metadata.
@@ -750,6 +766,7 @@ impl Object {
             Object::Service(o) => &o.meta,
             Object::HorizontalPodAutoscaler(o) => &o.meta,
             Object::PodDisruptionBudget(o) => &o.meta,
+            Object::PriorityClass(o) => &o.meta,
         }
     }
     /// Mutable metadata.
@@ -763,6 +780,42 @@ impl Object {
             Object::Service(o) => &mut o.meta,
             Object::HorizontalPodAutoscaler(o) => &mut o.meta,
             Object::PodDisruptionBudget(o) => &mut o.meta,
+            Object::PriorityClass(o) => &mut o.meta,
         }
     }
+}
+
+/// `preemptionPolicy` of a pod or PriorityClass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub enum PreemptionPolicy {
+    /// May preempt lower-priority pods (the default).
+    #[default]
+    PreemptLowerPriority,
+    /// Never preempts.
+    Never,
+}
+
+impl PreemptionPolicy {
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PreemptionPolicy::PreemptLowerPriority => "PreemptLowerPriority",
+            PreemptionPolicy::Never => "Never",
+        }
+    }
+}
+
+/// A PriorityClass (scheduling.k8s.io/v1), defaulted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PriorityClass {
+    /// Metadata (cluster-scoped).
+    pub meta: ObjectMeta,
+    /// `value`.
+    pub value: i32,
+    /// `globalDefault`.
+    pub global_default: bool,
+    /// `preemptionPolicy` (default `PreemptLowerPriority`).
+    pub preemption_policy: PreemptionPolicy,
+    /// `description`.
+    pub description: String,
 }

@@ -135,6 +135,16 @@ pub enum StoreError {
         /// Why.
         message: String,
     },
+    /// An admission plugin refused the object (`pods "web-" is forbidden: ...`).
+    #[error("{resource} {name:?} is forbidden: {message}")]
+    Forbidden {
+        /// The resource (`pods`, `priorityclasses`).
+        resource: &'static str,
+        /// The name (the generateName prefix when the name is not generated yet).
+        name: String,
+        /// Why.
+        message: String,
+    },
 }
 
 /// Incrementally maintained sums over the non-terminal pods bound to a node (the
@@ -160,6 +170,27 @@ impl NodeUsage {
         self.host_ports
             .iter()
             .any(|(p, n, c)| *n == port && p == protocol && *c > 0)
+    }
+
+    /// Adds (`sign` 1) or removes (`sign` -1) a non-terminal pod's contribution: what the
+    /// scheduler's NodeInfo AddPod/RemovePod do to the sums it filters on.
+    pub fn apply_pod(&mut self, p: &Pod, sign: i64) {
+        let (nzc, nzm) = non_zero_requests(&p.spec);
+        if sign > 0 {
+            self.requested.add(&p.requests);
+        } else {
+            self.requested.sub(&p.requests);
+        }
+        self.non_zero_cpu_milli += sign * nzc;
+        self.non_zero_memory += sign * nzm;
+        self.pods += sign;
+        for c in p.spec.containers.iter().chain(&p.spec.init_containers) {
+            for cp in &c.ports {
+                if cp.host_port > 0 {
+                    self.add_host_port(&cp.protocol, cp.host_port, sign);
+                }
+            }
+        }
     }
 
     fn add_host_port(&mut self, protocol: &str, port: i32, delta: i64) {
@@ -327,6 +358,9 @@ pub struct Store {
     pub hpas: Arena<HorizontalPodAutoscaler>,
     /// PodDisruptionBudgets.
     pub pdbs: Arena<PodDisruptionBudget>,
+    /// PriorityClasses (the built-in system classes are not stored: see
+    /// [`system_priority_class`]).
+    pub priority_classes: Arena<PriorityClass>,
     rv: u64,
     next_uid: u64,
     changes: Vec<Change>,
@@ -382,6 +416,7 @@ impl Store {
             services: Arena::default(),
             hpas: Arena::default(),
             pdbs: Arena::default(),
+            priority_classes: Arena::default(),
             rv: 0,
             next_uid: 1,
             changes: Vec::new(),
@@ -618,6 +653,11 @@ impl Store {
             let ns = obj.meta().namespace.clone();
             self.ensure_namespace(&ns, now);
         }
+        match &mut obj {
+            Object::Pod(p) => self.admit_pod_priority(p)?,
+            Object::PriorityClass(pc) => self.validate_priority_class(pc)?,
+            _ => {}
+        }
         if obj.meta().name.is_empty() {
             let prefix = obj.meta().generate_name.clone();
             if prefix.is_empty() {
@@ -707,6 +747,7 @@ impl Store {
             Object::Service(o) => insert(&mut self.services, key, *o),
             Object::HorizontalPodAutoscaler(o) => insert(&mut self.hpas, key, *o),
             Object::PodDisruptionBudget(o) => insert(&mut self.pdbs, key, *o),
+            Object::PriorityClass(o) => insert(&mut self.priority_classes, key, *o),
         };
         self.changes.push(Change {
             kind,
@@ -729,6 +770,7 @@ impl Store {
             Kind::Service => self.services.id_of(namespace, name),
             Kind::HorizontalPodAutoscaler => self.hpas.id_of(namespace, name),
             Kind::PodDisruptionBudget => self.pdbs.id_of(namespace, name),
+            Kind::PriorityClass => self.priority_classes.id_of("", name),
         }
     }
 
@@ -1082,6 +1124,9 @@ impl Store {
             Kind::PodDisruptionBudget => {
                 Object::PodDisruptionBudget(Box::new(remove(&mut self.pdbs, id)?))
             }
+            Kind::PriorityClass => {
+                Object::PriorityClass(Box::new(remove(&mut self.priority_classes, id)?))
+            }
         };
         obj.meta_mut().resource_version = rv;
         if self.journal.is_some() {
@@ -1095,6 +1140,141 @@ impl Store {
             old: Some(Box::new(obj.clone())),
         });
         Some(obj)
+    }
+}
+
+/// Upstream `scheduling.SystemPriorityClasses`: the built-in classes and their values
+/// (`system-node-critical`, `system-cluster-critical`).
+pub fn system_priority_class(name: &str) -> Option<i32> {
+    match name {
+        SYSTEM_NODE_CRITICAL => Some(SYSTEM_CRITICAL_PRIORITY + 1000),
+        SYSTEM_CLUSTER_CRITICAL => Some(SYSTEM_CRITICAL_PRIORITY),
+        _ => None,
+    }
+}
+
+/// Upstream `scheduling.SystemCriticalPriority`.
+pub const SYSTEM_CRITICAL_PRIORITY: i32 = 2_000_000_000;
+/// Upstream `scheduling.HighestUserDefinablePriority`.
+pub const HIGHEST_USER_DEFINABLE_PRIORITY: i32 = 1_000_000_000;
+/// Name of the built-in node-critical class.
+pub const SYSTEM_NODE_CRITICAL: &str = "system-node-critical";
+/// Name of the built-in cluster-critical class.
+pub const SYSTEM_CLUSTER_CRITICAL: &str = "system-cluster-critical";
+
+impl Store {
+    /// The class a pod's `priorityClassName` names: `(value, preemptionPolicy)`, from the
+    /// built-in system classes or the stored ones.
+    pub fn resolve_priority_class(&self, name: &str) -> Option<(i32, PreemptionPolicy)> {
+        if let Some(v) = system_priority_class(name) {
+            return Some((v, PreemptionPolicy::PreemptLowerPriority));
+        }
+        let id = self.priority_classes.id_of("", name)?;
+        let pc = self.priority_classes.get(id)?;
+        Some((pc.value, pc.preemption_policy))
+    }
+
+    /// The `globalDefault` class; with several, the one with the lowest value
+    /// (admission.go getDefaultPriorityClass).
+    pub fn default_priority_class(&self) -> Option<&PriorityClass> {
+        let mut best: Option<&PriorityClass> = None;
+        for (_, pc) in self.priority_classes.iter_by_name() {
+            if pc.global_default && best.is_none_or(|b| b.value > pc.value) {
+                best = Some(pc);
+            }
+        }
+        best
+    }
+
+    /// Port of plugin/pkg/admission/priority/admission.go admitPod (creation): resolves
+    /// `priorityClassName` (or the `globalDefault` class when none is named, which also
+    /// sets the name) into `priority` and, when the class has one, `preemptionPolicy`.
+    /// A pod whose spec carries a different non-zero priority or a different policy is
+    /// refused, as upstream (kubetwin cannot tell an explicit `priority: 0` from an
+    /// unset one, so that case is accepted).
+    fn admit_pod_priority(&self, p: &mut Pod) -> Result<(), StoreError> {
+        let forbidden = |p: &Pod, message: String| StoreError::Forbidden {
+            resource: "pods",
+            name: if p.meta.name.is_empty() {
+                p.meta.generate_name.clone()
+            } else {
+                p.meta.name.clone()
+            },
+            message,
+        };
+        let (priority, policy) = if p.spec.priority_class_name.is_empty() {
+            match self.default_priority_class() {
+                Some(pc) => {
+                    p.spec.priority_class_name = pc.meta.name.clone();
+                    (pc.value, Some(pc.preemption_policy))
+                }
+                None => (p.spec.priority, None),
+            }
+        } else {
+            match self.resolve_priority_class(&p.spec.priority_class_name) {
+                Some((v, pol)) => (v, Some(pol)),
+                None => {
+                    let msg = format!(
+                        "no PriorityClass with name {} was found",
+                        p.spec.priority_class_name
+                    );
+                    return Err(forbidden(p, msg));
+                }
+            }
+        };
+        if p.spec.priority != 0 && p.spec.priority != priority {
+            let msg = format!(
+                "the integer value of priority ({}) must not be provided in pod spec; priority admission controller computed {priority} from the given PriorityClass name",
+                p.spec.priority
+            );
+            return Err(forbidden(p, msg));
+        }
+        p.spec.priority = priority;
+        if let Some(pol) = policy {
+            if let Some(own) = p.spec.preemption_policy
+                && own != pol
+            {
+                let msg = format!(
+                    "the string value of PreemptionPolicy ({}) must not be provided in pod spec; priority admission controller computed {} from the given PriorityClass name",
+                    own.as_str(),
+                    pol.as_str()
+                );
+                return Err(forbidden(p, msg));
+            }
+            p.spec.preemption_policy = Some(pol);
+        }
+        Ok(())
+    }
+
+    /// Port of admission.go validatePriorityClass: a user class may not exceed
+    /// [`HIGHEST_USER_DEFINABLE_PRIORITY`] nor take a system name, and only one class may
+    /// be the `globalDefault`.
+    fn validate_priority_class(&self, pc: &PriorityClass) -> Result<(), StoreError> {
+        let forbidden = |message: String| StoreError::Forbidden {
+            resource: "priorityclasses",
+            name: pc.meta.name.clone(),
+            message,
+        };
+        if pc.value > HIGHEST_USER_DEFINABLE_PRIORITY {
+            return Err(forbidden(format!(
+                "maximum allowed value of a user defined priority is {HIGHEST_USER_DEFINABLE_PRIORITY}"
+            )));
+        }
+        if system_priority_class(&pc.meta.name).is_some() {
+            return Err(forbidden(format!(
+                "the name of the priority class is a reserved name for system use only: {}",
+                pc.meta.name
+            )));
+        }
+        if pc.global_default
+            && let Some(d) = self.default_priority_class()
+        {
+            return Err(forbidden(format!(
+                "PriorityClass {} is already marked as default. Only one default can exist",
+                d.meta.name
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -1154,7 +1334,8 @@ has_meta!(
     Deployment,
     Service,
     HorizontalPodAutoscaler,
-    PodDisruptionBudget
+    PodDisruptionBudget,
+    PriorityClass
 );
 
 fn pod_summary(p: &Pod) -> String {
@@ -1169,6 +1350,10 @@ fn pod_summary(p: &Pod) -> String {
     let restarts = p.restarts();
     if restarts > 0 {
         s.push_str(&format!(" restarts={restarts}"));
+    }
+    if !p.status.nominated_node_name.is_empty() {
+        s.push_str(" nominated=");
+        s.push_str(&p.status.nominated_node_name);
     }
     if p.meta.deletion.is_some() {
         s.push_str(" terminating");
@@ -1259,6 +1444,7 @@ mod tests {
             scheduler_name: "default-scheduler".into(),
             dns_policy: "ClusterFirst".into(),
             host_network: false,
+            preemption_policy: None,
         };
         let meta = ObjectMeta {
             name: name.into(),

@@ -5,6 +5,7 @@
 use super::{EXIT_OK, Output};
 use crate::api::objects::{ConditionStatus, ContainerState, Pod};
 use crate::api::selector::{LabelSelector, Labels};
+use crate::api::store::{SYSTEM_CLUSTER_CRITICAL, SYSTEM_NODE_CRITICAL, system_priority_class};
 use crate::api::{Kind, Store};
 use crate::engine::{SimDuration, SimTime};
 use crate::error::Error;
@@ -13,7 +14,7 @@ use std::path::PathBuf;
 /// Arguments of `get`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GetArgs {
-    /// pods, nodes, replicasets, replicationcontrollers, deployments, services (kubectl names and short names).
+    /// pods, nodes, replicasets, replicationcontrollers, deployments, services, priorityclasses (kubectl names and short names).
     pub resource: String,
     /// The scenario (the embedded default when omitted).
     pub scenario: Option<PathBuf>,
@@ -174,6 +175,7 @@ pub fn render(
             let mut cols = vec!["NAME", "READY", "STATUS", "RESTARTS", "AGE"];
             if wide {
                 cols.push("NODE");
+                cols.push("NOMINATED NODE");
             }
             header(&cols);
             for (_, p) in store.pods.iter_by_name() {
@@ -189,11 +191,15 @@ pub fn render(
                     age(p.meta.creation),
                 ];
                 if wide {
-                    r.push(if p.spec.node_name.is_empty() {
-                        "<none>".into()
-                    } else {
-                        p.spec.node_name.clone()
-                    });
+                    let or_none = |s: &str| {
+                        if s.is_empty() {
+                            "<none>".to_string()
+                        } else {
+                            s.to_string()
+                        }
+                    };
+                    r.push(or_none(&p.spec.node_name));
+                    r.push(or_none(&p.status.nominated_node_name));
                 }
                 push(&mut rows, &p.meta.namespace, r);
                 json.push(serde_json::to_value(p).unwrap_or_default());
@@ -293,6 +299,51 @@ pub fn render(
                 json.push(serde_json::to_value(s).unwrap_or_default());
             }
         }
+        Kind::PriorityClass => {
+            // kubectl's columns; the built-in system classes exist from the start.
+            header(&["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"]);
+            let mut items: Vec<(String, i32, bool, SimTime, &str)> = store
+                .priority_classes
+                .iter()
+                .filter(|(_, c)| selector.matches(&c.meta.labels))
+                .map(|(_, c)| {
+                    json.push(serde_json::to_value(c).unwrap_or_default());
+                    (
+                        c.meta.name.clone(),
+                        c.value,
+                        c.global_default,
+                        c.meta.creation,
+                        c.preemption_policy.as_str(),
+                    )
+                })
+                .collect();
+            if selector.is_empty() {
+                for name in [SYSTEM_CLUSTER_CRITICAL, SYSTEM_NODE_CRITICAL] {
+                    let value = system_priority_class(name).unwrap_or(0);
+                    items.push((
+                        name.to_string(),
+                        value,
+                        false,
+                        SimTime::ZERO,
+                        "PreemptLowerPriority",
+                    ));
+                }
+            }
+            items.sort_by(|a, b| a.0.cmp(&b.0));
+            for (name, value, def, created, policy) in items {
+                push(
+                    &mut rows,
+                    "",
+                    vec![
+                        name,
+                        value.to_string(),
+                        def.to_string(),
+                        age(created),
+                        policy.to_string(),
+                    ],
+                );
+            }
+        }
         _ => {}
     }
     if output == Output::Json {
@@ -316,8 +367,8 @@ pub fn render(
 /// Runs the command.
 pub fn get(a: &GetArgs) -> Result<i32, Error> {
     let kind = Kind::from_kubectl(&a.resource)
-        .filter(|k| matches!(k, Kind::Pod | Kind::Node | Kind::ReplicaSet | Kind::ReplicationController | Kind::Deployment | Kind::Service))
-        .ok_or_else(|| Error::Usage(format!("error: the server doesn't have a resource type \"{}\" (kubetwin get supports pods, nodes, replicasets, replicationcontrollers, deployments, services)", a.resource)))?;
+        .filter(|k| matches!(k, Kind::Pod | Kind::Node | Kind::ReplicaSet | Kind::ReplicationController | Kind::Deployment | Kind::Service | Kind::PriorityClass))
+        .ok_or_else(|| Error::Usage(format!("error: the server doesn't have a resource type \"{}\" (kubetwin get supports pods, nodes, replicasets, replicationcontrollers, deployments, services, priorityclasses)", a.resource)))?;
     let at = SimDuration::parse(&a.at).map_err(|e| Error::Usage(format!("--at: {e}")))?;
     let selector = match &a.selector {
         Some(s) => LabelSelector::parse(s).map_err(|e| Error::Usage(format!("-l: {e}")))?,

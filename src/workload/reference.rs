@@ -163,6 +163,7 @@ impl Iterator for ReferencePods {
             dns_policy: "ClusterFirst".into(),
             host_network: false,
             topology_spread_constraints: Vec::new(),
+            preemption_policy: None,
         };
         let meta = ObjectMeta {
             name: format!("pod-{:06}", self.index),

@@ -433,8 +433,9 @@ impl Scenario {
             objects.extend(r.objects);
             warnings.extend(r.warnings);
         }
-        // Nodes first, so pods bound in manifests find them.
-        objects.sort_by_key(|l| l.object.kind() != Kind::Node);
+        // Nodes first, so pods bound in manifests find them, and PriorityClasses, so the
+        // priority admission resolves the pods' classes.
+        objects.sort_by_key(|l| !matches!(l.object.kind(), Kind::Node | Kind::PriorityClass));
         manifest::check_duplicates(&objects)?;
         for l in &objects {
             check_behaviour(l)?;
@@ -449,6 +450,9 @@ impl Scenario {
                 )
             })
             .collect();
+        for l in &objects {
+            check_priority_class(l, &known)?;
+        }
         let mut specs: Vec<(usize, &ActionSpec)> = spec.timeline.iter().enumerate().collect();
         specs.sort_by_key(|(_, a)| a.at.value);
         let mut actions = Vec::new();
@@ -457,6 +461,7 @@ impl Scenario {
             if let Action::Apply(objs) = &ta.action {
                 for l in objs {
                     check_behaviour(l)?;
+                    check_priority_class(l, &known)?;
                 }
             }
             actions.push(ta);
@@ -535,6 +540,31 @@ impl Scenario {
             arrivals: None,
         })
     }
+}
+
+/// The priority admission's "no PriorityClass with name X was found", found before the
+/// run: a pod or pod template naming a class that is neither built in nor defined by then.
+fn check_priority_class(
+    l: &Loaded,
+    known: &BTreeSet<(Kind, String, String)>,
+) -> Result<(), InputError> {
+    let (spec, field) = match &l.object {
+        Object::Pod(p) => (&p.spec, "spec.priorityClassName"),
+        Object::ReplicaSet(r) => (&r.template.spec, "spec.template.spec.priorityClassName"),
+        Object::Deployment(d) => (&d.template.spec, "spec.template.spec.priorityClassName"),
+        _ => return Ok(()),
+    };
+    let name = &spec.priority_class_name;
+    if name.is_empty()
+        || crate::api::store::system_priority_class(name).is_some()
+        || known.contains(&(Kind::PriorityClass, String::new(), name.clone()))
+    {
+        return Ok(());
+    }
+    Err(l.source.error(
+        field,
+        format!("no PriorityClass with name {name} was found"),
+    ))
 }
 
 fn check_behaviour(l: &Loaded) -> Result<(), InputError> {

@@ -7,6 +7,7 @@ mod conformance;
 mod deployment;
 mod determinism;
 mod invariants;
+mod preemption;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -17,6 +17,7 @@ pub mod feasible;
 pub mod framework;
 pub mod normalize;
 pub mod plugins;
+pub mod preemption;
 pub mod profile;
 pub mod queue;
 pub mod spread;
@@ -434,7 +435,14 @@ impl Scheduler {
         let mut failures: BTreeMap<String, usize> = BTreeMap::new();
         let mut feasible: Vec<u32> = Vec::with_capacity(to_find.min(n));
         let mut processed = 0;
-        for k in 0..n {
+        // schedule_one.go evaluateNominatedNode: a node nominated by an earlier preemption
+        // is tried first; when it passes, it is the only feasible node.
+        let nominated = self.evaluate_nominated_node(pod, pod_has_affinity, store, &cycle);
+        feasible.extend(nominated);
+        let n_scan = if nominated.is_some() { 0 } else { n };
+        // Per node id, the failure code for preemption (`Some(true)`: unresolvable).
+        let mut codes: Vec<Option<bool>> = Vec::new();
+        for k in 0..n_scan {
             if feasible.len() >= to_find {
                 break;
             }
@@ -444,9 +452,25 @@ impl Scheduler {
             if !lite.exists {
                 continue;
             }
-            match self.filter(pod, pod_has_affinity, &lite, store, node_id, &cycle) {
+            let nominated_usage = self.usage_with_nominated(pod, store, node_id, None);
+            match self.filter(
+                pod,
+                pod_has_affinity,
+                &lite,
+                store,
+                node_id,
+                &cycle,
+                nominated_usage.as_ref(),
+            ) {
                 Ok(()) => feasible.push(node_id),
                 Err(reasons) => {
+                    if self.enabled.preemption {
+                        if codes.is_empty() {
+                            codes = vec![None; self.lite.len()];
+                        }
+                        codes[node_id as usize] =
+                            Some(reasons.iter().any(|r| preemption::reason_unresolvable(r)));
+                    }
                     for r in reasons {
                         *failures.entry(r).or_default() += 1;
                     }
@@ -461,9 +485,38 @@ impl Scheduler {
         if feasible.is_empty() {
             self.stats.failed_attempts += 1;
             ctx.store.stats.failed_scheduling_attempts += 1;
-            let msg = fit_error_message(n, &failures);
-            ctx.store
-                .update_pod(pod_id, now, |p| p.status.unschedulable = true);
+            let mut msg = fit_error_message(n, &failures);
+            // schedule_one.go schedulingCycle: the PostFilter (DefaultPreemption) runs on a
+            // FitError; without PostFilter plugins the nomination is cleared.
+            let post = if self.enabled.preemption && n > 0 {
+                self.post_filter(pod_id, &codes, &cycle, ctx)
+            } else {
+                preemption::PostFilterResult {
+                    nominating: preemption::Nominating::Clear,
+                    message: String::new(),
+                }
+            };
+            if !post.message.is_empty() {
+                msg.push(' ');
+                msg.push_str(&post.message);
+            }
+            // handleSchedulingFailure: the nominator first, then the pod's status.
+            let priority = ctx.store.pods.get(pod_id).map_or(0, |p| p.spec.priority);
+            match &post.nominating {
+                preemption::Nominating::Noop => {}
+                preemption::Nominating::Clear => self.queue.nominator.remove(pod_id),
+                preemption::Nominating::Set(node) => {
+                    self.queue.nominator.set(pod_id, priority, node);
+                }
+            }
+            ctx.store.update_pod(pod_id, now, |p| {
+                p.status.unschedulable = true;
+                match post.nominating {
+                    preemption::Nominating::Noop => {}
+                    preemption::Nominating::Clear => p.status.nominated_node_name.clear(),
+                    preemption::Nominating::Set(node) => p.status.nominated_node_name = node,
+                }
+            });
             ctx.store
                 .record_event(now, Kind::Pod, &ns, &name, "FailedScheduling", || msg);
             return false;
@@ -486,7 +539,12 @@ impl Scheduler {
             p.spec.node_name = node_name.clone();
             p.status.scheduled_at = Some(now);
             p.status.unschedulable = false;
+            // A nomination elsewhere no longer holds once the pod is bound.
+            if p.status.nominated_node_name != node_name {
+                p.status.nominated_node_name.clear();
+            }
         });
+        self.queue.nominator.remove(pod_id);
         // The assumed pod counts for the next cycles at once (cache.AssumePod).
         self.spread.retrack(ctx.store, pod_id);
         self.stats.scheduled += 1;
@@ -497,8 +555,42 @@ impl Scheduler {
         true
     }
 
+    /// schedule_one.go evaluateNominatedNode: the pod's nominated node when it passes the
+    /// filters (with the other nominated pods counted).
+    fn evaluate_nominated_node(
+        &self,
+        pod: &Pod,
+        pod_has_affinity: bool,
+        store: &Store,
+        cycle: &CycleState,
+    ) -> Option<u32> {
+        if pod.status.nominated_node_name.is_empty() {
+            return None;
+        }
+        let id = store.nodes.id_of("", &pod.status.nominated_node_name)?;
+        let lite = *self.lite.get(id as usize)?;
+        if !lite.exists {
+            return None;
+        }
+        let usage = self.usage_with_nominated(pod, store, id, None);
+        self.filter(
+            pod,
+            pod_has_affinity,
+            &lite,
+            store,
+            id,
+            cycle,
+            usage.as_ref(),
+        )
+        .ok()
+        .map(|()| id)
+    }
+
     /// Runs the filters in the default profile's order and returns the first failing
-    /// plugin's reasons (framework RunFilterPlugins stops at the first failure).
+    /// plugin's reasons (framework RunFilterPlugins stops at the first failure). `usage`
+    /// replaces the node's sums from the store (nominated pods added, or preemption
+    /// victims removed).
+    #[allow(clippy::too_many_arguments)]
     fn filter(
         &self,
         pod: &Pod,
@@ -507,6 +599,7 @@ impl Scheduler {
         store: &Store,
         node_id: u32,
         cycle: &CycleState,
+        usage: Option<&NodeUsage>,
     ) -> Result<(), Vec<String>> {
         let en = &self.enabled;
         // NodeUnschedulable (plugins/nodeunschedulable): tolerating the unschedulable taint admits.
@@ -566,7 +659,7 @@ impl Scheduler {
                 ]);
             }
         }
-        let u = store.node_usage(node_id);
+        let u = usage.unwrap_or_else(|| store.node_usage(node_id));
         // NodePorts (plugins/nodeports/node_ports.go fitsPorts): every host IP is 0.0.0.0, so
         // a wanted (protocol, port) conflicts with any use of it.
         if !cycle.host_ports.is_empty() && !fits_ports(&cycle.host_ports, u) {
@@ -1218,6 +1311,7 @@ impl Controller for Scheduler {
             (Kind::Pod, Op::Deleted) => {
                 self.spread.retrack(store, change.id);
                 self.queue.remove(change.id);
+                self.queue.bound_priorities.track(change.id, None);
                 if let Some(Object::Pod(p)) = change.old.as_deref()
                     && !p.spec.node_name.is_empty()
                 {
@@ -1230,6 +1324,7 @@ impl Controller for Scheduler {
                 let Some(p) = store.pods.get(change.id) else {
                     return;
                 };
+                self.track_nomination(change.id, p);
                 if p.spec.node_name.is_empty() {
                     if p.meta.deletion.is_none()
                         && self.serves(p)
@@ -1268,6 +1363,29 @@ impl Controller for Scheduler {
         match self.queue.next_wake(now) {
             Some(at) => Next::RequeueAfter(at.since(now).max(SimDuration::from_millis(1))),
             None => Next::Done,
+        }
+    }
+}
+
+impl Scheduler {
+    /// Keeps the nominator and the bound-priority counts in step with pod `id`'s state
+    /// (the queue's Update: AddNominatedPod / DeleteNominatedPodIfExists). Costs one check
+    /// per event while no pod is nominated.
+    fn track_nomination(&mut self, id: u32, p: &Pod) {
+        let bound = !p.spec.node_name.is_empty();
+        self.queue.bound_priorities.track(
+            id,
+            (bound && !p.status.phase.is_terminal()).then_some(p.spec.priority),
+        );
+        if self.queue.nominator.is_empty() && p.status.nominated_node_name.is_empty() {
+            return;
+        }
+        if bound || p.meta.deletion.is_some() {
+            self.queue.nominator.remove(id);
+        } else {
+            self.queue
+                .nominator
+                .set(id, p.spec.priority, &p.status.nominated_node_name);
         }
     }
 }
@@ -1365,7 +1483,7 @@ mod tests {
         let (_, msgs) = run(&mut s);
         assert_eq!(
             msgs,
-            vec!["0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) didn't match pod topology spread constraints (missing required label).".to_string()]
+            vec!["0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) didn't match pod topology spread constraints (missing required label). preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.".to_string()]
         );
     }
 
@@ -1424,7 +1542,7 @@ mod tests {
         assert_eq!(placed["p2"], "");
         assert_eq!(
             msgs,
-            vec!["0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports.".to_string()]
+            vec!["0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.".to_string()]
         );
     }
 
