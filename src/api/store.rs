@@ -1259,6 +1259,8 @@ mod tests {
             scheduler_name: "default-scheduler".into(),
             dns_policy: "ClusterFirst".into(),
             host_network: false,
+            pod_affinity: None,
+            pod_anti_affinity: None,
         };
         let meta = ObjectMeta {
             name: name.into(),

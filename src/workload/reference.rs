@@ -115,6 +115,8 @@ pub fn reference_scenario(p: ReferenceParams) -> Scenario {
             dns_policy: "ClusterFirst".into(),
             host_network: false,
             topology_spread_constraints: Vec::new(),
+            pod_affinity: None,
+            pod_anti_affinity: None,
         };
         let meta = ObjectMeta {
             name: format!("pod-{:06}", i + 1),

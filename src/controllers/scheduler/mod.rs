@@ -36,6 +36,7 @@ use plugins::balanced_allocation::balanced_resource_score;
 use plugins::image_locality::{
     ImageStateSummary, build_image_states, image_locality_score, normalized_image_name,
 };
+use plugins::inter_pod_affinity as ipa;
 use plugins::noderesources::{
     ResourceScorer, ScoringStrategy, allocatable_and_requested, default_resources,
     least_allocated_score,
@@ -151,6 +152,8 @@ pub struct CycleState {
     host_ports: Vec<(String, i32)>,
     /// Hard constraints with their selector count entry.
     spread_filter: Option<(PreFilterState, Vec<Option<u32>>)>,
+    /// InterPodAffinity's PreFilter state (`None`: Skip).
+    inter_pod: Option<Box<ipa::PreFilterState>>,
 }
 
 /// The scheduler controller.
@@ -166,6 +169,8 @@ pub struct Scheduler {
     order_dirty: bool,
     next_start: usize,
     spread: SelectorCounts,
+    /// Bound pods with (anti-)affinity terms, for InterPodAffinity.
+    ipa: ipa::AffinityIndex,
     node_images: Vec<Vec<NodeImage>>,
     image_states: Vec<BTreeMap<String, ImageStateSummary>>,
     /// Per topology key: every node's value as a small id (`u32::MAX`: no such label)
@@ -221,6 +226,7 @@ impl Scheduler {
             order_dirty: true,
             next_start: 0,
             spread: SelectorCounts::default(),
+            ipa: ipa::AffinityIndex::default(),
             node_images: Vec::new(),
             image_states: Vec::new(),
             global_images: BTreeMap::new(),
@@ -325,7 +331,36 @@ impl Scheduler {
                 cs.spread_filter = Some((st, entries));
             }
         }
+        if self.enabled.inter_pod
+            && (self.ipa.any_required_anti_affinity() || ipa::has_required_terms(pod))
+        {
+            let keys: Vec<String> = ipa::pre_filter_keys(pod, &self.ipa)
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+            for k in &keys {
+                self.ensure_topology(store, k);
+            }
+            cs.inter_pod = ipa::pre_filter(pod, store, &self.ipa, &mut self.spread, &self.topo)
+                .map(Box::new);
+        }
         cs
+    }
+
+    /// InterPodAffinity PreScore (scoring.go PreScore): `None` is Skip.
+    fn pre_score_inter_pod(&mut self, pod: &Pod, store: &Store) -> Option<ipa::ScoreState> {
+        let hard = self.config.profile.hard_pod_affinity_weight;
+        if !self.ipa.any_scoring(hard) && !ipa::has_preferred_terms(pod) {
+            return None;
+        }
+        let keys: Vec<String> = ipa::pre_score_keys(pod, &self.ipa, hard)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        for k in &keys {
+            self.ensure_topology(store, k);
+        }
+        ipa::pre_score(pod, store, &self.ipa, &mut self.spread, &self.topo, hard)
     }
 
     /// Schedules one pod; returns whether it was bound.
@@ -406,6 +441,7 @@ impl Scheduler {
         });
         // The assumed pod counts for the next cycles at once (cache.AssumePod).
         self.spread.retrack(ctx.store, pod_id);
+        self.ipa.retrack(ctx.store, pod_id);
         self.stats.scheduled += 1;
         ctx.store
             .record_event(now, Kind::Pod, &ns, &name, "Scheduled", || {
@@ -507,6 +543,10 @@ impl Scheduler {
                     return Err(vec![ERR_REASON_CONSTRAINTS_NOT_MATCH.into()]);
                 }
             }
+        }
+        // InterPodAffinity (plugins/interpodaffinity/filtering.go Filter).
+        if let Some(st) = &cycle.inter_pod {
+            ipa::filter(st, node_id).map_err(|r| vec![r.to_string()])?;
         }
         if let Some(node) = node {
             for f in &self.registry.filters {
@@ -630,6 +670,16 @@ impl Scheduler {
             }
             normalize_spread_scores(&mut buf, &st.ignored);
             add(&mut total, &buf, en.w_spread);
+        }
+        // InterPodAffinity: preferred terms of the pod and of the existing pods.
+        if en.w_inter_pod != 0
+            && let Some(st) = self.pre_score_inter_pod(pod, store)
+        {
+            for (b, &id) in buf.iter_mut().zip(feasible) {
+                *b = st.score(id);
+            }
+            ipa::normalize_score(&mut buf);
+            add(&mut total, &buf, en.w_inter_pod);
         }
         // ImageLocality: no node lists images -> every node scores 0.
         if en.w_images != 0 {
@@ -1092,6 +1142,7 @@ impl Controller for Scheduler {
             }
             (Kind::Pod, Op::Deleted) => {
                 self.spread.retrack(store, change.id);
+                self.ipa.retrack(store, change.id);
                 self.queue.remove(change.id);
                 if let Some(Object::Pod(p)) = change.old.as_deref()
                     && !p.spec.node_name.is_empty()
@@ -1102,6 +1153,7 @@ impl Controller for Scheduler {
             }
             (Kind::Pod, _) => {
                 self.spread.retrack(store, change.id);
+                self.ipa.retrack(store, change.id);
                 let Some(p) = store.pods.get(change.id) else {
                     return;
                 };
