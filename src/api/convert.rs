@@ -567,16 +567,20 @@ fn pod_affinities(
     let affinity = match &a.pod_affinity {
         Some(p) => Some(pod_affinity_rules(
             &format!("{field}.podAffinity"),
-            p.required_during_scheduling_ignored_during_execution.as_deref(),
-            p.preferred_during_scheduling_ignored_during_execution.as_deref(),
+            p.required_during_scheduling_ignored_during_execution
+                .as_deref(),
+            p.preferred_during_scheduling_ignored_during_execution
+                .as_deref(),
         )?),
         None => None,
     };
     let anti = match &a.pod_anti_affinity {
         Some(p) => Some(pod_affinity_rules(
             &format!("{field}.podAntiAffinity"),
-            p.required_during_scheduling_ignored_during_execution.as_deref(),
-            p.preferred_during_scheduling_ignored_during_execution.as_deref(),
+            p.required_during_scheduling_ignored_during_execution
+                .as_deref(),
+            p.preferred_during_scheduling_ignored_during_execution
+                .as_deref(),
         )?),
         None => None,
     };

@@ -171,6 +171,10 @@ pub struct Scheduler {
     spread: SelectorCounts,
     /// Bound pods with (anti-)affinity terms, for InterPodAffinity.
     ipa: ipa::AffinityIndex,
+    /// Required affinity terms of pods that went through PreFilter since the last move:
+    /// a pod bound that matches one may make them schedulable (upstream's queueing hint
+    /// for AssignedPodAdd/Update).
+    ipa_waiting: Vec<ipa::AffinityTerm>,
     node_images: Vec<Vec<NodeImage>>,
     image_states: Vec<BTreeMap<String, ImageStateSummary>>,
     /// Per topology key: every node's value as a small id (`u32::MAX`: no such label)
@@ -227,6 +231,7 @@ impl Scheduler {
             next_start: 0,
             spread: SelectorCounts::default(),
             ipa: ipa::AffinityIndex::default(),
+            ipa_waiting: Vec::new(),
             node_images: Vec::new(),
             image_states: Vec::new(),
             global_images: BTreeMap::new(),
@@ -341,8 +346,13 @@ impl Scheduler {
             for k in &keys {
                 self.ensure_topology(store, k);
             }
-            cs.inter_pod = ipa::pre_filter(pod, store, &self.ipa, &mut self.spread, &self.topo)
-                .map(Box::new);
+            cs.inter_pod =
+                ipa::pre_filter(pod, store, &self.ipa, &mut self.spread, &self.topo).map(Box::new);
+            for t in cs.inter_pod.iter().flat_map(|st| &st.required_affinity) {
+                if self.ipa_waiting.len() < 64 && !self.ipa_waiting.contains(t) {
+                    self.ipa_waiting.push(t.clone());
+                }
+            }
         }
         cs
     }
@@ -1166,6 +1176,17 @@ impl Controller for Scheduler {
                     }
                 } else if p.status.phase.is_terminal() && self.queue.has_unschedulable() {
                     // A finished pod frees resources.
+                    self.queue.move_all_to_active_or_backoff();
+                    queue.add(Key::SINGLETON);
+                } else if !self.ipa_waiting.is_empty()
+                    && self.queue.has_unschedulable()
+                    && self
+                        .ipa_waiting
+                        .iter()
+                        .any(|t| t.matches_merged(&p.meta.namespace, &p.meta.labels))
+                {
+                    // A bound pod matching a waiting pod's affinity term.
+                    self.ipa_waiting.clear();
                     self.queue.move_all_to_active_or_backoff();
                     queue.add(Key::SINGLETON);
                 }

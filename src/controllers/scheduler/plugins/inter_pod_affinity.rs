@@ -98,7 +98,10 @@ impl AffinityTerm {
     /// Adds the namespaces the namespace selector picks out of `namespaces` (name, labels) to
     /// the names and clears the selector; a `{}` selector stays (it matches every namespace).
     /// Port of plugin.go mergeAffinityTermNamespacesIfNotEmpty.
-    pub fn merge_namespaces<'a>(&mut self, namespaces: impl Iterator<Item = (&'a str, &'a Labels)>) {
+    pub fn merge_namespaces<'a>(
+        &mut self,
+        namespaces: impl Iterator<Item = (&'a str, &'a Labels)>,
+    ) {
         if self.namespace_selector.is_empty() {
             return;
         }
@@ -108,6 +111,12 @@ impl AffinityTerm {
             }
         }
         self.namespace_selector = LabelSelector::nothing();
+    }
+
+    /// [`AffinityTerm::matches`] for a term whose namespace selector was merged (the
+    /// incoming pod's terms): no namespace labels needed.
+    pub fn matches_merged(&self, namespace: &str, labels: &Labels) -> bool {
+        self.matches(namespace, labels, &NO_LABELS)
     }
 
     /// The term selects every namespace (`namespaceSelector: {}`).
@@ -606,6 +615,52 @@ pub struct PreFilterState {
     self_match: bool,
 }
 
+impl PreFilterState {
+    /// Accounts for pod `other` added to (`multiplier` 1) or removed from (-1) node `node`,
+    /// for preemption's dry runs (port of filtering.go preFilterState.updateWithPod, the
+    /// AddPod / RemovePod extensions). `incoming` is the pod being scheduled, `ns_labels` the
+    /// labels of its namespace; `topo` must hold the keys of `other`'s anti-affinity terms.
+    pub fn update_with_pod(
+        &mut self,
+        incoming: &Pod,
+        ns_labels: &Labels,
+        other: &Pod,
+        node: u32,
+        multiplier: i64,
+        topo: &TopoCache,
+    ) {
+        let (ns, labels) = (incoming.meta.namespace.as_str(), &incoming.meta.labels);
+        for t in other
+            .spec
+            .pod_anti_affinity
+            .iter()
+            .flat_map(|a| &a.required)
+            .map(|t| AffinityTerm::new(&other.meta.namespace, &other.meta.labels, t))
+        {
+            if t.matches(ns, labels, ns_labels) {
+                let s = self.existing_anti_affinity.slot(&t.topology_key, topo);
+                self.existing_anti_affinity.add(s, node, multiplier);
+            }
+        }
+        let (ons, olabels) = (other.meta.namespace.as_str(), &other.meta.labels);
+        if !self.required_affinity.is_empty()
+            && self
+                .required_affinity
+                .iter()
+                .all(|t| t.matches_merged(ons, olabels))
+        {
+            for &s in &self.affinity_slots {
+                self.affinity.add(s, node, multiplier);
+            }
+        }
+        for (t, &s) in self.required_anti_affinity.iter().zip(&self.anti_slots) {
+            if t.matches_merged(ons, olabels) {
+                self.anti_affinity.add(s, node, multiplier);
+            }
+        }
+    }
+}
+
 /// The topology keys PreFilter needs in the topology cache for `pod`.
 pub fn pre_filter_keys<'a>(pod: &'a Pod, index: &'a AffinityIndex) -> BTreeSet<&'a str> {
     let mut keys: BTreeSet<&str> = index.anti_affinity_keys().collect();
@@ -740,7 +795,8 @@ pub fn filter(state: &PreFilterState, node: u32) -> Result<(), &'static str> {
     }
     // The first pod of a group with affinity to itself may go anywhere with the topologies
     // when no pod in the cluster matches yet.
-    if !pods_exist && !(state.affinity.is_empty() && state.self_match) {
+    let first_of_group = state.affinity.is_empty() && state.self_match;
+    if !pods_exist && !first_of_group {
         return Err(ERR_REASON_AFFINITY_RULES_NOT_MATCH);
     }
     // satisfyPodAntiAffinity.
@@ -920,7 +976,8 @@ mod tests {
     }
 
     fn preferred(kind: &str, terms: &[(i32, &str, &str)]) -> String {
-        let mut s = format!("    {kind}:\n      preferredDuringSchedulingIgnoredDuringExecution:\n");
+        let mut s =
+            format!("    {kind}:\n      preferredDuringSchedulingIgnoredDuringExecution:\n");
         for (w, sel, key) in terms {
             s += &format!(
                 "      - weight: {w}\n        podAffinityTerm:\n          labelSelector: {{matchLabels: {{{sel}}}}}\n          topologyKey: {key}\n"
@@ -1009,7 +1066,12 @@ mod tests {
                 &self.topo,
                 hard,
             )?;
-            let mut s: Vec<i64> = self.store.nodes.iter().map(|(id, _)| st.score(id)).collect();
+            let mut s: Vec<i64> = self
+                .store
+                .nodes
+                .iter()
+                .map(|(id, _)| st.score(id))
+                .collect();
             normalize_score(&mut s);
             Some(s)
         }
@@ -1031,7 +1093,13 @@ mod tests {
     fn required_affinity_matches_the_zone_of_a_matching_pod() {
         let y = three_nodes()
             + &pod("cache", "default", "app: cache", "a1", "")
-            + &pod("web", "default", "app: web", "", &required("podAffinity", "app: cache", ZONE, ""));
+            + &pod(
+                "web",
+                "default",
+                "app: web",
+                "",
+                &required("podAffinity", "app: cache", ZONE, ""),
+            );
         let mut w = world(&y);
         assert_eq!(verdicts(&w.filter("web")), vec![Ok(()), Ok(()), Err(AFF)]);
     }
@@ -1040,7 +1108,13 @@ mod tests {
     fn required_affinity_without_matching_pods_fails_everywhere() {
         let y = three_nodes()
             + &pod("other", "default", "app: other", "a1", "")
-            + &pod("web", "default", "app: web", "", &required("podAffinity", "app: cache", ZONE, ""));
+            + &pod(
+                "web",
+                "default",
+                "app: web",
+                "",
+                &required("podAffinity", "app: cache", ZONE, ""),
+            );
         let mut w = world(&y);
         assert_eq!(verdicts(&w.filter("web")), vec![Err(AFF); 3]);
     }
@@ -1049,7 +1123,13 @@ mod tests {
     fn first_pod_of_a_self_affine_group_may_go_anywhere_with_the_key() {
         let y = three_nodes()
             + &node("nozone", None)
-            + &pod("web-0", "default", "app: web", "", &required("podAffinity", "app: web", ZONE, ""));
+            + &pod(
+                "web-0",
+                "default",
+                "app: web",
+                "",
+                &required("podAffinity", "app: web", ZONE, ""),
+            );
         let mut w = world(&y);
         assert_eq!(
             verdicts(&w.filter("web-0")),
@@ -1069,7 +1149,13 @@ mod tests {
         // Two terms, the second one not matching the pod itself: no exemption.
         let extra = "      - labelSelector: {matchLabels: {app: db}}\n        topologyKey: topology.kubernetes.io/zone\n";
         let y = three_nodes()
-            + &pod("web", "default", "app: web", "", &required("podAffinity", "app: web", ZONE, extra));
+            + &pod(
+                "web",
+                "default",
+                "app: web",
+                "",
+                &required("podAffinity", "app: web", ZONE, extra),
+            );
         let mut w = world(&y);
         assert_eq!(verdicts(&w.filter("web")), vec![Err(AFF); 3]);
     }
@@ -1078,19 +1164,43 @@ mod tests {
     fn anti_affinity_by_hostname_and_by_zone() {
         let base = three_nodes() + &pod("web-0", "default", "app: web", "a1", "");
         let y = base.clone()
-            + &pod("web-1", "default", "app: web", "", &required("podAntiAffinity", "app: web", HOST, ""));
+            + &pod(
+                "web-1",
+                "default",
+                "app: web",
+                "",
+                &required("podAntiAffinity", "app: web", HOST, ""),
+            );
         let mut w = world(&y);
-        assert_eq!(verdicts(&w.filter("web-1")), vec![Err(ANTI), Ok(()), Ok(())]);
+        assert_eq!(
+            verdicts(&w.filter("web-1")),
+            vec![Err(ANTI), Ok(()), Ok(())]
+        );
         let y = base
-            + &pod("web-1", "default", "app: web", "", &required("podAntiAffinity", "app: web", ZONE, ""));
+            + &pod(
+                "web-1",
+                "default",
+                "app: web",
+                "",
+                &required("podAntiAffinity", "app: web", ZONE, ""),
+            );
         let mut w = world(&y);
-        assert_eq!(verdicts(&w.filter("web-1")), vec![Err(ANTI), Err(ANTI), Ok(())]);
+        assert_eq!(
+            verdicts(&w.filter("web-1")),
+            vec![Err(ANTI), Err(ANTI), Ok(())]
+        );
     }
 
     #[test]
     fn existing_pods_anti_affinity_blocks_matching_pods() {
         let y = three_nodes()
-            + &pod("db", "default", "app: db", "a1", &required("podAntiAffinity", "app: web", ZONE, ""))
+            + &pod(
+                "db",
+                "default",
+                "app: db",
+                "a1",
+                &required("podAntiAffinity", "app: web", ZONE, ""),
+            )
             + &pod("web", "default", "app: web", "", "")
             + &pod("api", "default", "app: api", "", "");
         let mut w = world(&y);
@@ -1104,31 +1214,94 @@ mod tests {
     }
 
     #[test]
+    fn add_and_remove_pod_update_the_state() {
+        // Preemption's dry run: removing the blocking pods frees their nodes; adding them
+        // back blocks again.
+        let y = three_nodes()
+            + &pod(
+                "db",
+                "default",
+                "app: db",
+                "b1",
+                &required("podAntiAffinity", "app: web", HOST, ""),
+            )
+            + &pod("web-0", "default", "app: web", "a1", "")
+            + &pod(
+                "web",
+                "default",
+                "app: web",
+                "",
+                &required("podAntiAffinity", "app: web", HOST, ""),
+            );
+        let mut w = world(&y);
+        let incoming = w.pod("web").clone();
+        let mut st = pre_filter(&incoming, &w.store, &w.index, &mut w.spread, &w.topo).unwrap();
+        let id = |w: &World, n: &str| w.store.nodes.id_of("", n).unwrap();
+        let (a1, b1) = (id(&w, "a1"), id(&w, "b1"));
+        let check = |st: &PreFilterState| [a1, b1].map(|n| filter(st, n));
+        assert_eq!(check(&st), [Err(ANTI), Err(EXISTING)]);
+        let (db, web0) = (w.pod("db").clone(), w.pod("web-0").clone());
+        st.update_with_pod(&incoming, &NO_LABELS, &db, b1, -1, &w.topo);
+        st.update_with_pod(&incoming, &NO_LABELS, &web0, a1, -1, &w.topo);
+        assert_eq!(check(&st), [Ok(()), Ok(())]);
+        st.update_with_pod(&incoming, &NO_LABELS, &db, b1, 1, &w.topo);
+        assert_eq!(check(&st), [Ok(()), Err(EXISTING)]);
+    }
+
+    #[test]
     fn filter_order_affinity_then_anti_then_existing() {
         // a1 fails all three checks: the affinity reason wins; a2 fails the last two.
         let aff = required("podAffinity", "app: cache", HOST, "")
             + "    podAntiAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n      - labelSelector: {matchLabels: {app: db}}\n        topologyKey: topology.kubernetes.io/zone\n";
         let y = three_nodes()
             + &pod("cache", "default", "app: cache", "b1", "")
-            + &pod("db", "default", "app: db", "a2", &required("podAntiAffinity", "app: web", ZONE, ""))
+            + &pod(
+                "db",
+                "default",
+                "app: db",
+                "a2",
+                &required("podAntiAffinity", "app: web", ZONE, ""),
+            )
             + &pod("web", "default", "app: web", "", &aff);
         let mut w = world(&y);
         assert_eq!(verdicts(&w.filter("web")), vec![Err(AFF), Err(AFF), Ok(())]);
         let y = three_nodes()
             + &pod("cache", "default", "app: cache", "a1", "")
-            + &pod("db", "default", "app: db", "a2", &required("podAntiAffinity", "app: web", ZONE, ""))
-            + &pod("web", "default", "app: web", "", &required("podAntiAffinity", "app: db", ZONE, ""));
+            + &pod(
+                "db",
+                "default",
+                "app: db",
+                "a2",
+                &required("podAntiAffinity", "app: web", ZONE, ""),
+            )
+            + &pod(
+                "web",
+                "default",
+                "app: web",
+                "",
+                &required("podAntiAffinity", "app: db", ZONE, ""),
+            );
         let mut w = world(&y);
-        assert_eq!(verdicts(&w.filter("web")), vec![Err(ANTI), Err(ANTI), Ok(())]);
+        assert_eq!(
+            verdicts(&w.filter("web")),
+            vec![Err(ANTI), Err(ANTI), Ok(())]
+        );
     }
 
     #[test]
     fn namespaces_and_namespace_selectors() {
-        let ns = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: other\n  labels: {team: x}\n---\n";
+        let ns =
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: other\n  labels: {team: x}\n---\n";
         let base = three_nodes() + ns + &pod("web-0", "other", "app: web", "a1", "");
         // The pod's own namespace by default: the other namespace's pod does not count.
         let y = base.clone()
-            + &pod("web-1", "default", "app: web", "", &required("podAntiAffinity", "app: web", HOST, ""));
+            + &pod(
+                "web-1",
+                "default",
+                "app: web",
+                "",
+                &required("podAntiAffinity", "app: web", HOST, ""),
+            );
         assert_eq!(verdicts(&world(&y).filter("web-1")), vec![Ok(()); 3]);
         for extra in [
             "        namespaces: [other]\n",
@@ -1136,7 +1309,13 @@ mod tests {
             "        namespaceSelector: {matchLabels: {team: x}}\n",
         ] {
             let y = base.clone()
-                + &pod("web-1", "default", "app: web", "", &required("podAntiAffinity", "app: web", HOST, extra));
+                + &pod(
+                    "web-1",
+                    "default",
+                    "app: web",
+                    "",
+                    &required("podAntiAffinity", "app: web", HOST, extra),
+                );
             assert_eq!(
                 verdicts(&world(&y).filter("web-1")),
                 vec![Err(ANTI), Ok(()), Ok(())],
@@ -1149,7 +1328,12 @@ mod tests {
                 "default",
                 "app: web",
                 "",
-                &required("podAntiAffinity", "app: web", HOST, "        namespaceSelector: {matchLabels: {team: y}}\n"),
+                &required(
+                    "podAntiAffinity",
+                    "app: web",
+                    HOST,
+                    "        namespaceSelector: {matchLabels: {team: y}}\n",
+                ),
             );
         assert_eq!(verdicts(&world(&y).filter("web-1")), vec![Ok(()); 3]);
         // An existing pod's namespace selector is evaluated against the incoming pod's
@@ -1161,12 +1345,20 @@ mod tests {
                 "default",
                 "app: db",
                 "b1",
-                &required("podAntiAffinity", "app: web", ZONE, "        namespaceSelector: {matchLabels: {team: x}}\n"),
+                &required(
+                    "podAntiAffinity",
+                    "app: web",
+                    ZONE,
+                    "        namespaceSelector: {matchLabels: {team: x}}\n",
+                ),
             )
             + &pod("web", "other", "app: web", "", "")
             + &pod("web2", "default", "app: web", "", "");
         let mut w = world(&y);
-        assert_eq!(verdicts(&w.filter("web")), vec![Ok(()), Ok(()), Err(EXISTING)]);
+        assert_eq!(
+            verdicts(&w.filter("web")),
+            vec![Ok(()), Ok(()), Err(EXISTING)]
+        );
         assert_eq!(verdicts(&w.filter("web2")), vec![Ok(()); 3]);
     }
 
@@ -1174,8 +1366,20 @@ mod tests {
     fn missing_topology_key() {
         let y = three_nodes()
             + &pod("cache", "default", "app: cache", "a1", "")
-            + &pod("web", "default", "app: web", "", &required("podAffinity", "app: cache", "rack", ""))
-            + &pod("solo", "default", "app: solo", "", &required("podAntiAffinity", "app: cache", "rack", ""));
+            + &pod(
+                "web",
+                "default",
+                "app: web",
+                "",
+                &required("podAffinity", "app: cache", "rack", ""),
+            )
+            + &pod(
+                "solo",
+                "default",
+                "app: solo",
+                "",
+                &required("podAntiAffinity", "app: cache", "rack", ""),
+            );
         let mut w = world(&y);
         // Affinity needs the key on the node; anti-affinity is satisfied without it.
         assert_eq!(verdicts(&w.filter("web")), vec![Err(AFF); 3]);
@@ -1186,12 +1390,25 @@ mod tests {
     fn terminating_pods_still_count() {
         let y = three_nodes()
             + &pod("web-0", "default", "app: web", "a1", "")
-            + &pod("web-1", "default", "app: web", "", &required("podAntiAffinity", "app: web", HOST, ""));
+            + &pod(
+                "web-1",
+                "default",
+                "app: web",
+                "",
+                &required("podAntiAffinity", "app: web", HOST, ""),
+            );
         let mut w = world(&y);
-        let id = w.store.pods.iter().find(|(_, p)| p.meta.name == "web-0").unwrap().0;
+        let id = w
+            .store
+            .pods
+            .iter()
+            .find(|(_, p)| p.meta.name == "web-0")
+            .unwrap()
+            .0;
         // Build the selector entry first, then mark the pod terminating.
         assert_eq!(verdicts(&w.filter("web-1"))[0], Err(ANTI));
-        w.store.update_pod(id, SimTime::ZERO, |p| p.meta.deletion = Some(SimTime::ZERO));
+        w.store
+            .update_pod(id, SimTime::ZERO, |p| p.meta.deletion = Some(SimTime::ZERO));
         w.spread.retrack(&w.store, id);
         w.index.retrack(&w.store, id);
         assert_eq!(verdicts(&w.filter("web-1"))[0], Err(ANTI));
@@ -1222,20 +1439,38 @@ mod tests {
     fn existing_pods_terms_score_the_incoming_pod() {
         // db on a1 requires web's zone: hardPodAffinityWeight pulls web to zone a.
         let y = three_nodes()
-            + &pod("db", "default", "app: db", "a1", &required("podAffinity", "app: web", ZONE, ""))
+            + &pod(
+                "db",
+                "default",
+                "app: db",
+                "a1",
+                &required("podAffinity", "app: web", ZONE, ""),
+            )
             + &pod("web", "default", "app: web", "", "");
         let mut w = world(&y);
         assert_eq!(w.scores("web", 1), Some(vec![100, 100, 0]));
         assert_eq!(w.scores("web", 0), None);
         // An existing pod's preferred anti-affinity pushes the incoming pod away.
         let y = three_nodes()
-            + &pod("db", "default", "app: db", "a1", &preferred("podAntiAffinity", &[(7, "app: web", HOST)]))
+            + &pod(
+                "db",
+                "default",
+                "app: db",
+                "a1",
+                &preferred("podAntiAffinity", &[(7, "app: web", HOST)]),
+            )
             + &pod("web", "default", "app: web", "", "");
         let mut w = world(&y);
         assert_eq!(w.scores("web", 1), Some(vec![0, 100, 100]));
         // Nothing matching: Skip.
         let y = three_nodes()
-            + &pod("db", "default", "app: db", "a1", &preferred("podAntiAffinity", &[(7, "app: x", HOST)]))
+            + &pod(
+                "db",
+                "default",
+                "app: db",
+                "a1",
+                &preferred("podAntiAffinity", &[(7, "app: x", HOST)]),
+            )
             + &pod("web", "default", "app: web", "", "");
         assert_eq!(world(&y).scores("web", 1), None);
     }
@@ -1246,9 +1481,27 @@ mod tests {
         // preferred affinity (weight 10) to web in zone b. Zone a: 2 (hard weight 2), zone b:
         // 2 + 10 = 12.
         let y = three_nodes()
-            + &pod("x", "default", "app: x", "a1", &required("podAffinity", "app: web", ZONE, ""))
-            + &pod("y", "default", "app: y", "b1", &required("podAffinity", "app: web", ZONE, ""))
-            + &pod("z", "default", "app: z", "b1", &preferred("podAffinity", &[(10, "app: web", ZONE)]))
+            + &pod(
+                "x",
+                "default",
+                "app: x",
+                "a1",
+                &required("podAffinity", "app: web", ZONE, ""),
+            )
+            + &pod(
+                "y",
+                "default",
+                "app: y",
+                "b1",
+                &required("podAffinity", "app: web", ZONE, ""),
+            )
+            + &pod(
+                "z",
+                "default",
+                "app: z",
+                "b1",
+                &preferred("podAffinity", &[(10, "app: web", ZONE)]),
+            )
             + &pod("web", "default", "app: web", "", "");
         let mut w = world(&y);
         assert_eq!(w.scores("web", 2), Some(vec![0, 0, 100]));
@@ -1272,8 +1525,20 @@ mod tests {
         let extra = "        matchLabelKeys: [version]\n";
         let y = three_nodes()
             + &pod("old", "default", "app: web, version: v1", "a1", "")
-            + &pod("new", "default", "app: web, version: v2", "", &required("podAntiAffinity", "app: web", HOST, extra))
-            + &pod("old2", "default", "app: web, version: v1", "", &required("podAntiAffinity", "app: web", HOST, extra));
+            + &pod(
+                "new",
+                "default",
+                "app: web, version: v2",
+                "",
+                &required("podAntiAffinity", "app: web", HOST, extra),
+            )
+            + &pod(
+                "old2",
+                "default",
+                "app: web, version: v1",
+                "",
+                &required("podAntiAffinity", "app: web", HOST, extra),
+            );
         let mut w = world(&y);
         assert_eq!(verdicts(&w.filter("new")), vec![Ok(()); 3]);
         assert_eq!(verdicts(&w.filter("old2")), vec![Err(ANTI), Ok(()), Ok(())]);
@@ -1289,20 +1554,23 @@ mod tests {
             let y = format!(
                 "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  affinity:\n    podAntiAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n      - labelSelector: {{matchLabels: {{app: web}}}}\n{key_line}  containers: [{{name: c, image: nginx}}]\n"
             );
-            let e = load_str(&y, "t.yaml", 1).err().expect("rejected").to_string();
+            let e = load_str(&y, "t.yaml", 1).expect_err("rejected").to_string();
             assert!(e.contains(field), "{e}");
         }
         let weight0 = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  affinity:\n    podAffinity:\n      preferredDuringSchedulingIgnoredDuringExecution:\n      - weight: 0\n        podAffinityTerm: {topologyKey: zone, labelSelector: {}}\n  containers: [{name: c, image: nginx}]\n";
-        let e = load_str(weight0, "t.yaml", 1).err().expect("rejected").to_string();
+        let e = load_str(weight0, "t.yaml", 1)
+            .expect_err("rejected")
+            .to_string();
         assert!(e.contains("weight") && e.contains("1-100"), "{e}");
         let keys_without_selector = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  affinity:\n    podAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n      - topologyKey: zone\n        matchLabelKeys: [app]\n  containers: [{name: c, image: nginx}]\n";
         let e = load_str(keys_without_selector, "t.yaml", 1)
-            .err()
-            .expect("rejected")
+            .expect_err("rejected")
             .to_string();
         assert!(e.contains("matchLabelKeys"), "{e}");
         let both = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  affinity:\n    podAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n      - topologyKey: zone\n        labelSelector: {matchLabels: {app: x}}\n        matchLabelKeys: [v]\n        mismatchLabelKeys: [v]\n  containers: [{name: c, image: nginx}]\n";
-        let e = load_str(both, "t.yaml", 1).err().expect("rejected").to_string();
+        let e = load_str(both, "t.yaml", 1)
+            .expect_err("rejected")
+            .to_string();
         assert!(e.contains("mismatchLabelKeys"), "{e}");
     }
 
