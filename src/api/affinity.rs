@@ -10,10 +10,15 @@
 //! matches nothing; `matchFields` are only checked when the node has a name. The constructors
 //! ([`NodeSelectorRequirement::new`], [`NodeSelectorRequirement::new_field`]) additionally apply
 //! API validation (e.g. `matchFields` keys must be `metadata.name`).
+//!
+//! Also the pod (anti-)affinity API types ([`PodAffinity`], [`PodAffinityTerm`]); the
+//! scheduling rules over them live in the scheduler's InterPodAffinity plugin.
 
 use serde::Serialize;
 
-use crate::api::selector::{Labels, Operator, Requirement, SelectorError, map_matches};
+use crate::api::selector::{
+    LabelSelector, Labels, Operator, Requirement, SelectorError, map_matches,
+};
 
 /// The only field a `matchFields` requirement may use.
 pub const NODE_NAME_FIELD: &str = "metadata.name";
@@ -276,6 +281,70 @@ pub fn preferred_score(
         .filter(|p| p.weight != 0 && p.preference.matches(node_labels, node_name))
         .map(|p| i64::from(p.weight))
         .sum()
+}
+
+/// One pod (anti-)affinity term (`v1.PodAffinityTerm`), as written in the manifest:
+/// `matchLabelKeys`/`mismatchLabelKeys` are kept beside the selector and merged with the
+/// pod's labels by [`PodAffinityTerm::effective_selector`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PodAffinityTerm {
+    /// `labelSelector` (`None` when absent: matches no pod).
+    pub label_selector: Option<LabelSelector>,
+    /// `namespaces`.
+    pub namespaces: Vec<String>,
+    /// `namespaceSelector` (`None` when absent; `{}` selects every namespace).
+    pub namespace_selector: Option<LabelSelector>,
+    /// `topologyKey`.
+    pub topology_key: String,
+    /// `matchLabelKeys`.
+    pub match_label_keys: Vec<String>,
+    /// `mismatchLabelKeys`.
+    pub mismatch_label_keys: Vec<String>,
+}
+
+impl PodAffinityTerm {
+    /// The selector with `matchLabelKeys` merged as `key in (value)` and `mismatchLabelKeys` as
+    /// `key notin (value)` for the keys `pod_labels` carry; "nothing" when no selector is set.
+    /// Port of pkg/registry/core/pod/strategy.go applyMatchLabelKeysAndMismatchLabelKeys (which
+    /// the API server runs when the pod is created).
+    pub fn effective_selector(&self, pod_labels: &Labels) -> LabelSelector {
+        let Some(sel) = &self.label_selector else {
+            return LabelSelector::nothing();
+        };
+        let mut sel = sel.clone();
+        let keyed = [
+            (&self.match_label_keys, Operator::In),
+            (&self.mismatch_label_keys, Operator::NotIn),
+        ];
+        for (keys, op) in keyed {
+            for key in keys {
+                if let Some(v) = pod_labels.get(key)
+                    && let Ok(r) = Requirement::new(key.clone(), op, vec![v.clone()])
+                {
+                    sel.add(r);
+                }
+            }
+        }
+        sel
+    }
+}
+
+/// A weighted preferred pod (anti-)affinity term (`v1.WeightedPodAffinityTerm`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WeightedPodAffinityTerm {
+    /// `weight` in 1..=100.
+    pub weight: i32,
+    /// `podAffinityTerm`.
+    pub term: PodAffinityTerm,
+}
+
+/// A pod's `podAffinity` or `podAntiAffinity` (both have the same shape).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PodAffinity {
+    /// `requiredDuringSchedulingIgnoredDuringExecution`.
+    pub required: Vec<PodAffinityTerm>,
+    /// `preferredDuringSchedulingIgnoredDuringExecution`.
+    pub preferred: Vec<WeightedPodAffinityTerm>,
 }
 
 #[cfg(test)]

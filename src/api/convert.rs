@@ -5,12 +5,13 @@
 //! line and column.
 
 use super::affinity::{
-    NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PreferredSchedulingTerm,
+    NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PodAffinity,
+    PodAffinityTerm, PreferredSchedulingTerm, WeightedPodAffinityTerm,
 };
 use super::objects::*;
 use super::quantity::Quantity;
 use super::resources::Resources;
-use super::selector::{LabelSelector, Labels, Operator};
+use super::selector::{LabelSelector, Labels, Operator, validate_label_key};
 use super::taint::{Taint, TaintEffect, Toleration, TolerationOperator};
 use k8s_openapi::api::policy::v1 as policy;
 use k8s_openapi::api::scheduling::v1 as scheduling;
@@ -527,6 +528,8 @@ fn pod_spec(field: &str, s: core::PodSpec, in_template: bool) -> R<PodSpec> {
         "system-cluster-critical" => 2_000_000_000,
         _ => 0,
     });
+    let (pod_affinity, pod_anti_affinity) =
+        pod_affinities(&format!("{field}.affinity"), s.affinity.as_ref())?;
     Ok(PodSpec {
         containers,
         init_containers,
@@ -552,6 +555,163 @@ fn pod_spec(field: &str, s: core::PodSpec, in_template: bool) -> R<PodSpec> {
             s.topology_spread_constraints,
         )?,
         preemption_policy,
+        pod_affinity,
+        pod_anti_affinity,
+    })
+}
+
+/// Converts `affinity.podAffinity` and `affinity.podAntiAffinity` with the API validation
+/// (pkg/apis/core/validation: validatePodAffinity, validatePodAntiAffinity,
+/// validatePodAffinityTerm, validateWeightedPodAffinityTerms,
+/// validateMatchLabelKeysAndMismatchLabelKeys).
+fn pod_affinities(
+    field: &str,
+    a: Option<&core::Affinity>,
+) -> R<(Option<PodAffinity>, Option<PodAffinity>)> {
+    let Some(a) = a else {
+        return Ok((None, None));
+    };
+    let affinity = match &a.pod_affinity {
+        Some(p) => Some(pod_affinity_rules(
+            &format!("{field}.podAffinity"),
+            p.required_during_scheduling_ignored_during_execution
+                .as_deref(),
+            p.preferred_during_scheduling_ignored_during_execution
+                .as_deref(),
+        )?),
+        None => None,
+    };
+    let anti = match &a.pod_anti_affinity {
+        Some(p) => Some(pod_affinity_rules(
+            &format!("{field}.podAntiAffinity"),
+            p.required_during_scheduling_ignored_during_execution
+                .as_deref(),
+            p.preferred_during_scheduling_ignored_during_execution
+                .as_deref(),
+        )?),
+        None => None,
+    };
+    Ok((affinity, anti))
+}
+
+fn pod_affinity_rules(
+    field: &str,
+    required: Option<&[core::PodAffinityTerm]>,
+    preferred: Option<&[core::WeightedPodAffinityTerm]>,
+) -> R<PodAffinity> {
+    let mut out = PodAffinity::default();
+    for (i, t) in required.unwrap_or_default().iter().enumerate() {
+        out.required.push(pod_affinity_term(
+            &format!("{field}.requiredDuringSchedulingIgnoredDuringExecution[{i}]"),
+            t,
+        )?);
+    }
+    for (i, w) in preferred.unwrap_or_default().iter().enumerate() {
+        let f = format!("{field}.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
+        if !(1..=100).contains(&w.weight) {
+            return err(
+                format!("{f}.weight"),
+                format!("must be in the range 1-100, got {}", w.weight),
+            );
+        }
+        out.preferred.push(WeightedPodAffinityTerm {
+            weight: w.weight,
+            term: pod_affinity_term(&format!("{f}.podAffinityTerm"), &w.pod_affinity_term)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Whether `s` is a DNS-1123 label (a namespace name): at most 63 lowercase alphanumerics
+/// or '-', starting and ending alphanumeric.
+fn is_dns1123_label(s: &str) -> bool {
+    let b = s.as_bytes();
+    let alnum = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    !b.is_empty()
+        && b.len() <= 63
+        && b.iter().all(|c| alnum(c) || *c == b'-')
+        && alnum(&b[0])
+        && alnum(&b[b.len() - 1])
+}
+
+fn pod_affinity_term(field: &str, t: &core::PodAffinityTerm) -> R<PodAffinityTerm> {
+    let selector = match &t.label_selector {
+        Some(s) => Some(label_selector(&format!("{field}.labelSelector"), s)?),
+        None => None,
+    };
+    let namespace_selector = match &t.namespace_selector {
+        Some(s) => Some(label_selector(&format!("{field}.namespaceSelector"), s)?),
+        None => None,
+    };
+    let namespaces = t.namespaces.clone().unwrap_or_default();
+    for (i, ns) in namespaces.iter().enumerate() {
+        if !is_dns1123_label(ns) {
+            return err(
+                format!("{field}.namespaces[{i}]"),
+                format!(
+                    "invalid namespace {ns:?}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character"
+                ),
+            );
+        }
+    }
+    let match_label_keys = t.match_label_keys.clone().unwrap_or_default();
+    let mismatch_label_keys = t.mismatch_label_keys.clone().unwrap_or_default();
+    for (name, keys) in [
+        ("matchLabelKeys", &match_label_keys),
+        ("mismatchLabelKeys", &mismatch_label_keys),
+    ] {
+        if !keys.is_empty() && t.label_selector.is_none() {
+            return err(
+                format!("{field}.{name}"),
+                "must not be specified when labelSelector is not set",
+            );
+        }
+        for (i, k) in keys.iter().enumerate() {
+            validate_label_key(k).map_err(|e| ConvertError {
+                field: format!("{field}.{name}[{i}]"),
+                message: e.to_string(),
+            })?;
+        }
+    }
+    if let Some(sel) = &t.label_selector {
+        let in_selector = |k: &str| {
+            sel.match_labels.as_ref().is_some_and(|m| m.contains_key(k))
+                || sel
+                    .match_expressions
+                    .as_ref()
+                    .is_some_and(|es| es.iter().any(|e| e.key == k))
+        };
+        for (i, k) in match_label_keys.iter().enumerate() {
+            if in_selector(k) {
+                return err(
+                    format!("{field}.matchLabelKeys[{i}]"),
+                    format!("{k:?} exists in both matchLabelKeys and labelSelector"),
+                );
+            }
+        }
+    }
+    for (i, k) in match_label_keys.iter().enumerate() {
+        if mismatch_label_keys.contains(k) {
+            return err(
+                format!("{field}.matchLabelKeys[{i}]"),
+                format!("{k:?} exists in both matchLabelKeys and mismatchLabelKeys"),
+            );
+        }
+    }
+    if t.topology_key.is_empty() {
+        return err(format!("{field}.topologyKey"), "can not be empty");
+    }
+    validate_label_key(&t.topology_key).map_err(|e| ConvertError {
+        field: format!("{field}.topologyKey"),
+        message: e.to_string(),
+    })?;
+    Ok(PodAffinityTerm {
+        label_selector: selector,
+        namespaces,
+        namespace_selector,
+        topology_key: t.topology_key.clone(),
+        match_label_keys,
+        mismatch_label_keys,
     })
 }
 

@@ -2,7 +2,7 @@
 //! control loops read or write, after the API server's defaults have been applied.
 //! Wire types (`k8s-openapi`) are converted into these by [`crate::api::manifest`].
 
-use super::affinity::NodeAffinity;
+use super::affinity::{NodeAffinity, PodAffinity};
 use super::resources::Resources;
 use super::selector::{LabelSelector, Labels};
 use super::taint::{Taint, Toleration};
@@ -280,6 +280,10 @@ pub struct PodSpec {
     /// `preemptionPolicy` (`None` when unset: the scheduler treats it as
     /// `PreemptLowerPriority`; the priority admission fills it from the pod's class).
     pub preemption_policy: Option<PreemptionPolicy>,
+    /// `affinity.podAffinity`.
+    pub pod_affinity: Option<PodAffinity>,
+    /// `affinity.podAntiAffinity`.
+    pub pod_anti_affinity: Option<PodAffinity>,
 }
 
 /// One `pod.spec.topologySpreadConstraints` entry, defaulted.

@@ -1445,6 +1445,8 @@ mod tests {
             dns_policy: "ClusterFirst".into(),
             host_network: false,
             preemption_policy: None,
+            pod_affinity: None,
+            pod_anti_affinity: None,
         };
         let meta = ObjectMeta {
             name: name.into(),

@@ -164,6 +164,8 @@ impl Iterator for ReferencePods {
             host_network: false,
             topology_spread_constraints: Vec::new(),
             preemption_policy: None,
+            pod_affinity: None,
+            pod_anti_affinity: None,
         };
         let meta = ObjectMeta {
             name: format!("pod-{:06}", self.index),

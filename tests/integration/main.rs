@@ -1,6 +1,7 @@
 //! kubetwin's integration tests: the CLI end to end, bad input, determinism,
 //! invariants over many seeds, and the shared conformance suite.
 
+mod affinity;
 mod bad_input;
 mod cli;
 mod conformance;

@@ -37,6 +37,7 @@ use plugins::balanced_allocation::balanced_resource_score;
 use plugins::image_locality::{
     ImageStateSummary, build_image_states, image_locality_score, normalized_image_name,
 };
+use plugins::inter_pod_affinity as ipa;
 use plugins::noderesources::{
     ResourceScorer, ScoringStrategy, allocatable_and_requested, default_resources,
     least_allocated_score,
@@ -171,6 +172,8 @@ pub struct CycleState {
     host_ports: Vec<(String, i32)>,
     /// Hard constraints with their selector count entry.
     spread_filter: Option<(PreFilterState, Vec<Option<u32>>)>,
+    /// InterPodAffinity's PreFilter state (`None`: Skip).
+    inter_pod: Option<Box<ipa::PreFilterState>>,
 }
 
 /// The scheduler controller.
@@ -189,6 +192,12 @@ pub struct Scheduler {
     order_dirty: bool,
     next_start: usize,
     spread: SelectorCounts,
+    /// Bound pods with (anti-)affinity terms, for InterPodAffinity.
+    ipa: ipa::AffinityIndex,
+    /// Required affinity terms of pods that went through PreFilter since the last move:
+    /// a pod bound that matches one may make them schedulable (upstream's queueing hint
+    /// for AssignedPodAdd/Update).
+    ipa_waiting: Vec<ipa::AffinityTerm>,
     node_images: Vec<Vec<NodeImage>>,
     image_states: Vec<BTreeMap<String, ImageStateSummary>>,
     /// Per topology key: every node's value as a small id (`u32::MAX`: no such label)
@@ -247,6 +256,8 @@ impl Scheduler {
             order_dirty: true,
             next_start: 0,
             spread: SelectorCounts::default(),
+            ipa: ipa::AffinityIndex::default(),
+            ipa_waiting: Vec::new(),
             node_images: Vec::new(),
             image_states: Vec::new(),
             global_images: BTreeMap::new(),
@@ -404,7 +415,41 @@ impl Scheduler {
                 cs.spread_filter = Some((st, entries));
             }
         }
+        if self.enabled.inter_pod
+            && (self.ipa.any_required_anti_affinity() || ipa::has_required_terms(pod))
+        {
+            let keys: Vec<String> = ipa::pre_filter_keys(pod, &self.ipa)
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+            for k in &keys {
+                self.ensure_topology(store, k);
+            }
+            cs.inter_pod =
+                ipa::pre_filter(pod, store, &self.ipa, &mut self.spread, &self.topo).map(Box::new);
+            for t in cs.inter_pod.iter().flat_map(|st| &st.required_affinity) {
+                if self.ipa_waiting.len() < 64 && !self.ipa_waiting.contains(t) {
+                    self.ipa_waiting.push(t.clone());
+                }
+            }
+        }
         cs
+    }
+
+    /// InterPodAffinity PreScore (scoring.go PreScore): `None` is Skip.
+    fn pre_score_inter_pod(&mut self, pod: &Pod, store: &Store) -> Option<ipa::ScoreState> {
+        let hard = self.config.profile.hard_pod_affinity_weight;
+        if !self.ipa.any_scoring(hard) && !ipa::has_preferred_terms(pod) {
+            return None;
+        }
+        let keys: Vec<String> = ipa::pre_score_keys(pod, &self.ipa, hard)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        for k in &keys {
+            self.ensure_topology(store, k);
+        }
+        ipa::pre_score(pod, store, &self.ipa, &mut self.spread, &self.topo, hard)
     }
 
     /// Schedules one pod; returns whether it was bound.
@@ -547,6 +592,7 @@ impl Scheduler {
         self.queue.nominator.remove(pod_id);
         // The assumed pod counts for the next cycles at once (cache.AssumePod).
         self.spread.retrack(ctx.store, pod_id);
+        self.ipa.retrack(ctx.store, pod_id);
         self.stats.scheduled += 1;
         ctx.store
             .record_event(now, Kind::Pod, &ns, &name, "Scheduled", || {
@@ -684,6 +730,10 @@ impl Scheduler {
                 }
             }
         }
+        // InterPodAffinity (plugins/interpodaffinity/filtering.go Filter).
+        if let Some(st) = &cycle.inter_pod {
+            ipa::filter(st, node_id).map_err(|r| vec![r.to_string()])?;
+        }
         if let Some(node) = node {
             for f in &self.registry.filters {
                 if self.config.profile.filter_enabled(f.name()) {
@@ -806,6 +856,16 @@ impl Scheduler {
             }
             normalize_spread_scores(&mut buf, &st.ignored);
             add(&mut total, &buf, en.w_spread);
+        }
+        // InterPodAffinity: preferred terms of the pod and of the existing pods.
+        if en.w_inter_pod != 0
+            && let Some(st) = self.pre_score_inter_pod(pod, store)
+        {
+            for (b, &id) in buf.iter_mut().zip(feasible) {
+                *b = st.score(id);
+            }
+            ipa::normalize_score(&mut buf);
+            add(&mut total, &buf, en.w_inter_pod);
         }
         // ImageLocality: no node lists images -> every node scores 0.
         if en.w_images != 0 {
@@ -1310,6 +1370,7 @@ impl Controller for Scheduler {
             }
             (Kind::Pod, Op::Deleted) => {
                 self.spread.retrack(store, change.id);
+                self.ipa.retrack(store, change.id);
                 self.queue.remove(change.id);
                 self.queue.bound_priorities.track(change.id, None);
                 if let Some(Object::Pod(p)) = change.old.as_deref()
@@ -1321,6 +1382,7 @@ impl Controller for Scheduler {
             }
             (Kind::Pod, _) => {
                 self.spread.retrack(store, change.id);
+                self.ipa.retrack(store, change.id);
                 let Some(p) = store.pods.get(change.id) else {
                     return;
                 };
@@ -1334,6 +1396,17 @@ impl Controller for Scheduler {
                     }
                 } else if p.status.phase.is_terminal() && self.queue.has_unschedulable() {
                     // A finished pod frees resources.
+                    self.queue.move_all_to_active_or_backoff();
+                    queue.add(Key::SINGLETON);
+                } else if !self.ipa_waiting.is_empty()
+                    && self.queue.has_unschedulable()
+                    && self
+                        .ipa_waiting
+                        .iter()
+                        .any(|t| t.matches_merged(&p.meta.namespace, &p.meta.labels))
+                {
+                    // A bound pod matching a waiting pod's affinity term.
+                    self.ipa_waiting.clear();
                     self.queue.move_all_to_active_or_backoff();
                     queue.add(Key::SINGLETON);
                 }

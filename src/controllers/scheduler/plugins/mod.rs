@@ -2,6 +2,7 @@
 
 pub mod balanced_allocation;
 pub mod image_locality;
+pub mod inter_pod_affinity;
 pub mod noderesources;
 pub mod pod_topology_spread;
 pub mod taint_toleration;
