@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod cli;
+mod compare;
 mod conformance;
 mod deployment;
 mod determinism;
