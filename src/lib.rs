@@ -12,6 +12,7 @@
 pub mod api;
 pub mod backend;
 pub mod cli;
+pub mod compare;
 pub mod conformance;
 pub mod controllers;
 pub mod engine;

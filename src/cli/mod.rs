@@ -1,8 +1,10 @@
 //! The command line, in kubectl's habits: `run`, `validate`, `get`, `conformance`,
-//! `bench`. Exit codes: 0 ok, 1 an expectation or check failed, 2 bad input or an
-//! internal error.
+//! `bench`, `compare`, `check`. Exit codes: 0 ok, 1 an expectation or check failed, 2 bad
+//! input or an internal error.
 
 pub mod bench;
+pub mod check;
+pub mod compare;
 pub mod get;
 pub mod run;
 pub mod validate;
@@ -81,6 +83,10 @@ pub enum Command {
     },
     /// Benchmarks: the event engine and the reference workload.
     Bench(bench::BenchArgs),
+    /// Compare scheduler configurations on scenarios over many seeds.
+    Compare(compare::CompareArgs),
+    /// Check scheduling metrics against a baseline file (exit 1 on a regression).
+    Check(check::CheckArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -149,5 +155,7 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
             }
         }
         Command::Bench(args) => bench::bench(&args),
+        Command::Compare(args) => compare::compare(&args),
+        Command::Check(args) => check::check(&args),
     }
 }
