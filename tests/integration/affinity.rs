@@ -66,7 +66,9 @@ fn affinity_scenario_places_pods_by_the_rules() {
     for m in msgs {
         assert_eq!(
             m,
-            "0/5 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 4 node(s) didn't match pod anti-affinity rules."
+            "0/5 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 4 node(s) didn't match pod anti-affinity rules. \
+             preemption: 0/5 nodes are available: 1 Preemption is not helpful for scheduling, \
+             4 No preemption victims found for incoming pod."
         );
     }
 }

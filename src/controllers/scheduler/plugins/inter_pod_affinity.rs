@@ -1630,7 +1630,8 @@ mod tests {
         assert_eq!(
             msgs,
             vec![
-                "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules."
+                "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. \
+                 preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod."
                     .to_string()
             ]
         );
