@@ -16,13 +16,13 @@ use std::time::Instant;
 /// Arguments of `bench`.
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
-    /// Which benchmark: `reference`, `rollouts` or `engine`.
+    /// Which benchmark: `reference`, `rollouts`, `scheduler` or `engine`.
     #[arg(default_value = "reference")]
     pub which: String,
     /// Nodes (reference).
     #[arg(long, default_value_t = 1000)]
     pub nodes: usize,
-    /// Pods (reference).
+    /// Pods (reference; pending pods to schedule for `scheduler`).
     #[arg(long, default_value_t = 10000)]
     pub pods: usize,
     /// Arrival span (reference).
@@ -46,6 +46,13 @@ pub struct BenchArgs {
     /// Events to process (engine).
     #[arg(long, default_value_t = 20_000_000)]
     pub events: u64,
+    /// Pods already bound per node (scheduler).
+    #[arg(long, default_value_t = 10)]
+    pub existing_per_node: usize,
+    /// A KubeSchedulerConfiguration file for the scheduler benchmark (default profile
+    /// otherwise).
+    #[arg(long)]
+    pub scheduler_config: Option<std::path::PathBuf>,
     /// Seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -161,11 +168,65 @@ pub fn bench(a: &BenchArgs) -> Result<i32, Error> {
                 peak_rss_kib().map_or("?".into(), |k| format!("{:.1}", k as f64 / 1024.0))
             );
         }
+        "scheduler" => scheduler_bench(a)?,
         other => {
             return Err(Error::Usage(format!(
-                "unknown benchmark {other:?} (reference, rollouts, engine)"
+                "unknown benchmark {other:?} (reference, rollouts, scheduler, engine)"
             )));
         }
     }
     Ok(EXIT_OK)
+}
+
+/// The scheduler throughput benchmark: a loaded cluster (see
+/// [`crate::workload::scheduler_bench`]), then every pending pod scheduled in one batch
+/// by the scheduler alone; only that batch is timed.
+fn scheduler_bench(a: &BenchArgs) -> Result<(), Error> {
+    use crate::api::Store;
+    use crate::controllers::manager::Manager;
+    use crate::controllers::scheduler::{Scheduler, SchedulerConfig};
+    use crate::workload::scheduler_bench::{SchedulerBenchParams, scheduler_bench_cluster};
+    let build = Instant::now();
+    let cluster = scheduler_bench_cluster(SchedulerBenchParams {
+        nodes: a.nodes,
+        existing_per_node: a.existing_per_node,
+        pending: a.pods,
+        seed: a.seed,
+    })?;
+    let config = match &a.scheduler_config {
+        Some(p) => crate::controllers::scheduler::config::load(p)?.scheduler_config(false, 0),
+        None => SchedulerConfig::default(),
+    };
+    let streams = RngStreams::new(a.seed);
+    let mut store = Store::new(streams.stream("apiserver/names"), false);
+    let existing = cluster.existing.len();
+    for o in cluster.infrastructure.into_iter().chain(cluster.existing) {
+        store
+            .create(o, SimTime::ZERO)
+            .map_err(|e| Error::Internal(format!("benchmark cluster: {e}")))?;
+    }
+    let mut manager = Manager::new(vec![Box::new(Scheduler::new(config))], &streams);
+    manager.settle(SimTime::ZERO, &mut store);
+    let t1 = SimTime::ZERO + SimDuration::from_secs(1);
+    for o in cluster.pending {
+        store
+            .create(o, t1)
+            .map_err(|e| Error::Internal(format!("benchmark cluster: {e}")))?;
+    }
+    let build = build.elapsed().as_secs_f64();
+    let bound_before = store.stats.bindings;
+    let start = Instant::now();
+    manager.settle(t1, &mut store);
+    let wall = start.elapsed().as_secs_f64();
+    let bound = store.stats.bindings - bound_before;
+    let failed = store.stats.failed_scheduling_attempts;
+    let decisions = bound + failed;
+    println!(
+        "scheduler: {} nodes holding {existing} pods, {} pending: {decisions} decisions ({bound} bound, {failed} unschedulable) in {wall:.3}s = {:.0} decisions/s (+{build:.3}s to build), peak RSS {} MiB",
+        a.nodes,
+        a.pods,
+        decisions as f64 / wall.max(1e-9),
+        peak_rss_kib().map_or("?".into(), |k| format!("{:.1}", k as f64 / 1024.0))
+    );
+    Ok(())
 }

@@ -4,6 +4,7 @@
 pub mod expectation;
 pub mod reference;
 pub mod scenario;
+pub mod scheduler_bench;
 pub mod stream;
 
 pub use expectation::{Expectation, ExpectationResult};

@@ -172,8 +172,48 @@ pub struct CycleState {
     host_ports: Vec<(String, i32)>,
     /// Hard constraints with their selector count entry.
     spread_filter: Option<(PreFilterState, Vec<Option<u32>>)>,
+    /// The same constraints in closed form, when every node is eligible (see
+    /// [`Scheduler::pre_filter_spread_fast`]).
+    spread_fast: Option<Vec<FastSpread>>,
     /// InterPodAffinity's PreFilter state (`None`: Skip).
     inter_pod: Option<Box<ipa::PreFilterState>>,
+}
+
+/// A hard spread constraint evaluated from cached aggregates: the domain of a node is
+/// `node_values[node]`; its count is the per-node count (hostname) or `domain_counts`.
+struct FastSpread {
+    node_values: Vec<u32>,
+    domain_counts: Vec<i64>,
+    per_node: bool,
+    entry: Option<u32>,
+    self_match: i64,
+    max_skew: i64,
+    min_match: i64,
+}
+
+/// Whether each node matches a pod's nodeSelector and required node affinity: all of
+/// them when the pod has neither, else a table by node id shared by every pod with the
+/// same terms until a node changes.
+enum NodeAffinityMatches {
+    All,
+    Table(std::rc::Rc<Vec<bool>>),
+}
+
+impl NodeAffinityMatches {
+    fn matches(&self, pod: &Pod, id: u32, node: &Node) -> bool {
+        match self {
+            NodeAffinityMatches::All => true,
+            NodeAffinityMatches::Table(t) => match t.get(id as usize) {
+                Some(&m) => m,
+                None => required_node_affinity_matches(
+                    &pod.spec.node_selector,
+                    pod.spec.node_affinity.as_ref(),
+                    &node.meta.labels,
+                    &node.meta.name,
+                ),
+            },
+        }
+    }
 }
 
 /// The scheduler controller.
@@ -204,6 +244,14 @@ pub struct Scheduler {
     /// and the values; built on first use, dropped on any node change, so spreading
     /// reads an array instead of each node's label map.
     topo: BTreeMap<String, (Vec<u32>, Vec<String>)>,
+    /// Per cached topology key: how many existing nodes lack it.
+    topo_missing: BTreeMap<String, usize>,
+    /// Use the closed-form spread aggregates when they apply (off only to test them
+    /// against the node walk).
+    closed_form: bool,
+    /// Node affinity match tables by the pod's (nodeSelector, required terms), dropped
+    /// with the topology cache.
+    affinity_tables: BTreeMap<String, std::rc::Rc<Vec<bool>>>,
     /// Cluster-wide summary per image (size, nodes holding it).
     global_images: BTreeMap<String, ImageStateSummary>,
     any_images: bool,
@@ -262,6 +310,9 @@ impl Scheduler {
             image_states: Vec::new(),
             global_images: BTreeMap::new(),
             topo: BTreeMap::new(),
+            topo_missing: BTreeMap::new(),
+            affinity_tables: BTreeMap::new(),
+            closed_form: true,
             any_images: false,
             images_dirty: true,
             stats: SchedulerStats::default(),
@@ -404,9 +455,18 @@ impl Scheduler {
                 let honor_taints = constraints
                     .iter()
                     .any(|c| c.node_taints_policy == NodeInclusionPolicy::Honor);
+                if !honor_taints
+                    && self.closed_form
+                    && let Some(fast) =
+                        self.pre_filter_spread_fast(pod, store, &constraints, &entries)
+                {
+                    cs.spread_fast = Some(fast);
+                    return self.pre_filter_rest(pod, store, cs);
+                }
                 let mut st = PreFilterState::new(constraints);
+                let affinity = self.node_affinity_matches(pod, store);
                 for (id, node) in store.nodes.iter() {
-                    let el = eligibility(pod, node, honor_taints);
+                    let el = eligibility(pod, id, node, honor_taints, &affinity);
                     st.add_node_counts(&node.meta.labels, el, |i| {
                         entries[i].map_or(0, |e| self.spread.count(e, id))
                     });
@@ -415,6 +475,125 @@ impl Scheduler {
                 cs.spread_filter = Some((st, entries));
             }
         }
+        self.pre_filter_rest(pod, store, cs)
+    }
+
+    /// PodTopologySpread PreFilter in closed form (filtering.go calPreFilterState without
+    /// the node walk): when the pod's node affinity excludes no node (or the constraints
+    /// ignore it), no constraint honours taints, and every node carries every key (with
+    /// unique hostname values), each eligible domain's count is a cached per-domain sum and
+    /// the hostname minimum is 0 unless every node holds a matching pod. `None` falls back
+    /// to the walk.
+    fn pre_filter_spread_fast(
+        &mut self,
+        pod: &Pod,
+        store: &Store,
+        constraints: &[SpreadConstraint],
+        entries: &[Option<u32>],
+    ) -> Option<Vec<FastSpread>> {
+        let affinity_neutral = (pod.spec.node_selector.is_empty()
+            && pod
+                .spec
+                .node_affinity
+                .as_ref()
+                .is_none_or(|a| a.required.is_none()))
+            || constraints
+                .iter()
+                .all(|c| c.node_affinity_policy == NodeInclusionPolicy::Ignore);
+        if !affinity_neutral {
+            return None;
+        }
+        let nodes = store.nodes.len();
+        let mut out = Vec::with_capacity(constraints.len());
+        for (c, &e) in constraints.iter().zip(entries) {
+            self.ensure_topology(store, &c.topology_key);
+            if self.topo_missing.get(&c.topology_key) != Some(&0) {
+                return None;
+            }
+            let (node_values, values) = &self.topo[&c.topology_key];
+            let per_node = c.topology_key == LABEL_HOSTNAME;
+            if per_node && values.len() != nodes {
+                return None;
+            }
+            let domains = values.len() as i64;
+            let (domain_counts, min) = if per_node {
+                let min = match e {
+                    Some(e) if self.spread.nonzero_nodes(e) >= nodes => store
+                        .nodes
+                        .iter()
+                        .map(|(id, _)| self.spread.count(e, id))
+                        .min()
+                        .unwrap_or(0),
+                    _ => 0,
+                };
+                (Vec::new(), min)
+            } else {
+                let node_values = node_values.clone();
+                let values = values.clone();
+                let sums: Vec<i64> = match e {
+                    Some(e) => self
+                        .spread
+                        .domain_sums(e, &c.topology_key, &node_values, &values)
+                        .to_vec(),
+                    None => vec![0; values.len()],
+                };
+                let min = sums.iter().copied().min().unwrap_or(0);
+                (sums, min)
+            };
+            out.push(FastSpread {
+                node_values: self.topo[&c.topology_key].0.clone(),
+                domain_counts,
+                per_node,
+                entry: e,
+                self_match: i64::from(c.selector.matches(&pod.meta.labels)),
+                max_skew: c.max_skew,
+                // minMatchNum: 0 with fewer eligible domains than minDomains.
+                min_match: if domains < c.min_domains { 0 } else { min },
+            });
+        }
+        Some(out)
+    }
+
+    /// Turns the closed-form PodTopologySpread aggregates off (they must decide exactly
+    /// as the node walk does; tests compare both).
+    #[doc(hidden)]
+    pub fn set_closed_form_aggregates(&mut self, on: bool) {
+        self.closed_form = on;
+    }
+
+    /// Which nodes match the pod's nodeSelector and required node affinity, shared by
+    /// pods with the same terms (api/affinity.rs required_node_affinity_matches).
+    fn node_affinity_matches(&mut self, pod: &Pod, store: &Store) -> NodeAffinityMatches {
+        let required = pod
+            .spec
+            .node_affinity
+            .as_ref()
+            .and_then(|a| a.required.as_ref());
+        if pod.spec.node_selector.is_empty() && required.is_none() {
+            return NodeAffinityMatches::All;
+        }
+        let key = format!("{:?}\u{0}{:?}", pod.spec.node_selector, required);
+        if let Some(t) = self.affinity_tables.get(&key) {
+            return NodeAffinityMatches::Table(t.clone());
+        }
+        let mut t = vec![false; store.nodes.capacity()];
+        for (id, n) in store.nodes.iter() {
+            t[id as usize] = required_node_affinity_matches(
+                &pod.spec.node_selector,
+                pod.spec.node_affinity.as_ref(),
+                &n.meta.labels,
+                &n.meta.name,
+            );
+        }
+        let t = std::rc::Rc::new(t);
+        if self.affinity_tables.len() < 256 {
+            self.affinity_tables.insert(key, t.clone());
+        }
+        NodeAffinityMatches::Table(t)
+    }
+
+    /// The PreFilter steps after PodTopologySpread.
+    fn pre_filter_rest(&mut self, pod: &Pod, store: &Store, mut cs: CycleState) -> CycleState {
         if self.enabled.inter_pod
             && (self.ipa.any_required_anti_affinity() || ipa::has_required_terms(pod))
         {
@@ -730,6 +909,26 @@ impl Scheduler {
                 }
             }
         }
+        if let Some(fast) = &cycle.spread_fast {
+            for f in fast {
+                let v = f
+                    .node_values
+                    .get(node_id as usize)
+                    .copied()
+                    .unwrap_or(u32::MAX);
+                if v == u32::MAX {
+                    return Err(vec![ERR_REASON_NODE_LABEL_NOT_MATCH.into()]);
+                }
+                let match_num = if f.per_node {
+                    f.entry.map_or(0, |e| self.spread.count(e, node_id))
+                } else {
+                    f.domain_counts.get(v as usize).copied().unwrap_or(0)
+                };
+                if match_num + f.self_match - f.min_match > f.max_skew {
+                    return Err(vec![ERR_REASON_CONSTRAINTS_NOT_MATCH.into()]);
+                }
+            }
+        }
         // InterPodAffinity (plugins/interpodaffinity/filtering.go Filter).
         if let Some(st) = &cycle.inter_pod {
             ipa::filter(st, node_id).map_err(|r| vec![r.to_string()])?;
@@ -993,7 +1192,6 @@ impl Scheduler {
             self.ensure_topology(store, &c.topology_key);
         }
         let topo = &self.topo;
-        let spread = &self.spread;
         let ids: Vec<&Vec<u32>> = constraints
             .iter()
             .map(|(c, _)| &topo[&c.topology_key].0)
@@ -1040,11 +1238,61 @@ impl Scheduler {
         let honor_taints = constraints
             .iter()
             .any(|(c, _)| c.node_taints_policy == NodeInclusionPolicy::Honor);
+        // Every node counts when the pod's node affinity cannot exclude any (none, or
+        // every constraint ignores it), no constraint honours taints, and no node lacks a
+        // key: the domains' sums are then the cached per-domain totals, no node walk.
+        let affinity_neutral = (pod.spec.node_selector.is_empty()
+            && pod
+                .spec
+                .node_affinity
+                .as_ref()
+                .is_none_or(|a| a.required.is_none()))
+            || constraints
+                .iter()
+                .all(|(c, _)| c.node_affinity_policy == NodeInclusionPolicy::Ignore);
+        let complete = !require_all
+            || constraints
+                .iter()
+                .all(|(c, _)| self.topo_missing.get(&c.topology_key) == Some(&0));
+        if affinity_neutral && !honor_taints && complete && self.closed_form {
+            for ((c, e), counts) in constraints.iter().zip(tp_counts.iter_mut()) {
+                if c.topology_key == LABEL_HOSTNAME {
+                    continue;
+                }
+                let Some(e) = *e else { continue };
+                let (node_values, values) = &self.topo[&c.topology_key];
+                let sums = self
+                    .spread
+                    .domain_sums(e, &c.topology_key, node_values, values);
+                for (cnt, &sum) in counts.iter_mut().zip(sums) {
+                    if let Some(cnt) = cnt.as_mut() {
+                        *cnt = sum;
+                    }
+                }
+            }
+            return Some(SpreadScore {
+                constraints,
+                tp_counts,
+                weights,
+                ignored,
+            });
+        }
+        let affinity = self.node_affinity_matches(pod, store);
+        let topo = &self.topo;
+        let spread = &self.spread;
+        let ids: Vec<&Vec<u32>> = constraints
+            .iter()
+            .map(|(c, _)| &topo[&c.topology_key].0)
+            .collect();
+        let has_all = |id: u32| {
+            ids.iter()
+                .all(|v| v.get(id as usize).is_some_and(|&x| x != u32::MAX))
+        };
         for (id, node) in store.nodes.iter() {
             if require_all && !has_all(id) {
                 continue;
             }
-            let el = eligibility(pod, node, honor_taints);
+            let el = eligibility(pod, id, node, honor_taints, &affinity);
             for (((c, e), counts), v) in constraints.iter().zip(tp_counts.iter_mut()).zip(&ids) {
                 if c.topology_key == LABEL_HOSTNAME || !c.match_node_inclusion_policies(el) {
                     continue;
@@ -1086,6 +1334,12 @@ impl Scheduler {
                 ids[id as usize] = vid;
             }
         }
+        let missing = store
+            .nodes
+            .iter()
+            .filter(|&(id, _)| ids[id as usize] == u32::MAX)
+            .count();
+        self.topo_missing.insert(key.to_string(), missing);
         self.topo.insert(key.to_string(), (ids, values));
     }
 
@@ -1201,14 +1455,16 @@ fn fits_resources(
 
 /// The node's eligibility for the pod's spread counting (common.go
 /// matchNodeInclusionPolicies inputs); the taint check only when some constraint honours it.
-fn eligibility(pod: &Pod, node: &Node, honor_taints: bool) -> NodeEligibility {
+/// `affinity` is [`Scheduler::node_affinity_matches`] for the pod.
+fn eligibility(
+    pod: &Pod,
+    id: u32,
+    node: &Node,
+    honor_taints: bool,
+    affinity: &NodeAffinityMatches,
+) -> NodeEligibility {
     NodeEligibility {
-        matches_node_affinity: required_node_affinity_matches(
-            &pod.spec.node_selector,
-            pod.spec.node_affinity.as_ref(),
-            &node.meta.labels,
-            &node.meta.name,
-        ),
+        matches_node_affinity: affinity.matches(pod, id, node),
         taints_tolerated: !honor_taints
             || find_untolerated_do_not_schedule_taint(&node.taints, &pod.spec.tolerations, false)
                 .is_none(),
@@ -1351,6 +1607,9 @@ impl Controller for Scheduler {
         match (change.kind, change.op) {
             (Kind::Node, op) => {
                 self.topo.clear();
+                self.topo_missing.clear();
+                self.affinity_tables.clear();
+                self.spread.clear_domains();
                 if op != Op::Modified {
                     self.order_dirty = true;
                 } else if let (Some(l), Some(n)) = (
@@ -1637,5 +1896,43 @@ mod tests {
             fit_error_message(5, &f),
             "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint(s)."
         );
+    }
+
+    #[test]
+    fn closed_form_spread_decides_as_the_node_walk() {
+        use crate::workload::scheduler_bench::{SchedulerBenchParams, scheduler_bench_cluster};
+        for seed in 1..=3 {
+            let place = |closed: bool| {
+                let c = scheduler_bench_cluster(SchedulerBenchParams {
+                    nodes: 60,
+                    existing_per_node: 6,
+                    pending: 600,
+                    seed,
+                })
+                .expect("cluster");
+                let streams = RngStreams::new(seed);
+                let mut s = Store::new(streams.stream("names"), false);
+                for o in c.infrastructure.into_iter().chain(c.existing) {
+                    s.create(o, SimTime::ZERO).expect("created");
+                }
+                let mut sched = Scheduler::new(SchedulerConfig::default());
+                sched.set_closed_form_aggregates(closed);
+                let mut m =
+                    crate::controllers::manager::Manager::new(vec![Box::new(sched)], &streams);
+                m.settle(SimTime::ZERO, &mut s);
+                for o in c.pending {
+                    s.create(o, SimTime::ZERO).expect("created");
+                }
+                m.settle(SimTime::ZERO, &mut s);
+                s.pods
+                    .iter_by_name()
+                    .map(|(_, p)| (p.meta.name.clone(), p.spec.node_name.clone()))
+                    .collect::<Vec<_>>()
+            };
+            let fast = place(true);
+            let walk = place(false);
+            assert!(fast.iter().any(|(_, n)| n.is_empty()) || fast.len() > 900);
+            assert_eq!(fast, walk, "seed {seed}");
+        }
     }
 }

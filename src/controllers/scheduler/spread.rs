@@ -17,6 +17,20 @@ struct Entry {
     namespace: String,
     selector: LabelSelector,
     per_node: Vec<i64>,
+    /// Nodes whose count is not 0.
+    nonzero: usize,
+    /// Per-domain sums for topology keys asked for (see [`SelectorCounts::domain_sums`]).
+    domains: Vec<DomainSums>,
+}
+
+/// The sums of an entry's per-node counts over the domains of one topology key, kept in
+/// step with the per-node counts until the node set changes.
+#[derive(Debug, Clone)]
+struct DomainSums {
+    key: String,
+    /// Topology value -> value id (the scheduler's topology cache numbering).
+    values: BTreeMap<String, u32>,
+    sums: Vec<i64>,
 }
 
 /// The selector count cache.
@@ -31,6 +45,24 @@ pub struct SelectorCounts {
     by_label: BTreeMap<(String, String), Vec<u32>>,
     /// Entries without such a requirement (checked for every pod).
     unanchored: Vec<u32>,
+}
+
+/// Adds `delta` to the domain of node `n` in every cached domain sum.
+fn adjust_domains(domains: &mut [DomainSums], store: &Store, n: u32, delta: i64) {
+    if domains.is_empty() {
+        return;
+    }
+    let Some(node) = store.nodes.get(n) else {
+        return;
+    };
+    for d in domains {
+        if let Some(v) = node.meta.labels.get(&d.key)
+            && let Some(&vid) = d.values.get(v)
+            && let Some(s) = d.sums.get_mut(vid as usize)
+        {
+            *s += delta;
+        }
+    }
 }
 
 fn counted_node(store: &Store, pod_id: u32) -> Option<u32> {
@@ -73,10 +105,13 @@ impl SelectorCounts {
             }
             self.tracked[id as usize].push((e, n));
         }
+        let nonzero = per_node.iter().filter(|&&c| c != 0).count();
         self.entries.push(Entry {
             namespace: namespace.to_string(),
             selector: selector.clone(),
             per_node,
+            nonzero,
+            domains: Vec::new(),
         });
         self.index.insert(key, e as usize);
         match selector.requirements().iter().find(|r| {
@@ -114,8 +149,13 @@ impl SelectorCounts {
         }
         if let Some(old) = self.tracked.get_mut(pod_id as usize) {
             for (e, n) in old.drain(..) {
-                if let Some(c) = self.entries[e as usize].per_node.get_mut(n as usize) {
+                let entry = &mut self.entries[e as usize];
+                if let Some(c) = entry.per_node.get_mut(n as usize) {
                     *c -= 1;
+                    if *c == 0 {
+                        entry.nonzero -= 1;
+                    }
+                    adjust_domains(&mut entry.domains, store, n, -1);
                 }
             }
         }
@@ -145,7 +185,65 @@ impl SelectorCounts {
                 entry.per_node.resize(n as usize + 1, 0);
             }
             entry.per_node[n as usize] += 1;
+            if entry.per_node[n as usize] == 1 {
+                entry.nonzero += 1;
+            }
+            adjust_domains(&mut entry.domains, store, n, 1);
             self.tracked[pod_id as usize].push((e, n));
+        }
+    }
+
+    /// Nodes with at least one matching pod, for entry `e`.
+    pub fn nonzero_nodes(&self, e: u32) -> usize {
+        self.entries.get(e as usize).map_or(0, |x| x.nonzero)
+    }
+
+    /// The sums of entry `e`'s per-node counts per domain of topology `key`, indexed by
+    /// the value ids of `node_values` (node id -> value id, `u32::MAX` without the label)
+    /// with `values` the value strings; built on first use with one pass over the nodes,
+    /// then kept in step by [`SelectorCounts::retrack`] until
+    /// [`SelectorCounts::clear_domains`].
+    pub fn domain_sums(
+        &mut self,
+        e: u32,
+        key: &str,
+        node_values: &[u32],
+        values: &[String],
+    ) -> &[i64] {
+        let Some(entry) = self.entries.get_mut(e as usize) else {
+            return &[];
+        };
+        let i = match entry.domains.iter().position(|d| d.key == key) {
+            Some(i) => i,
+            None => {
+                let mut sums = vec![0i64; values.len()];
+                for (n, &c) in entry.per_node.iter().enumerate() {
+                    if c != 0
+                        && let Some(&v) = node_values.get(n)
+                        && v != u32::MAX
+                    {
+                        sums[v as usize] += c;
+                    }
+                }
+                entry.domains.push(DomainSums {
+                    key: key.to_string(),
+                    values: values
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| (v.clone(), i as u32))
+                        .collect(),
+                    sums,
+                });
+                entry.domains.len() - 1
+            }
+        };
+        &entry.domains[i].sums
+    }
+
+    /// Drops every cached domain sum (the node set or node labels changed).
+    pub fn clear_domains(&mut self) {
+        for e in &mut self.entries {
+            e.domains.clear();
         }
     }
 }
