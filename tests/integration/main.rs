@@ -10,6 +10,7 @@ mod deployment;
 mod determinism;
 mod invariants;
 mod preemption;
+mod scheduler_upstream;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

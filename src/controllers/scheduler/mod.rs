@@ -61,6 +61,9 @@ pub const DEFAULT_SCHEDULER: &str = "default-scheduler";
 /// Upstream NodePorts `ErrReason`.
 pub const ERR_REASON_NODE_PORTS: &str =
     "node(s) didn't have free ports for the requested pod ports";
+/// Upstream `ErrNoNodesAvailable` (schedule_one.go): the failure when the cluster has no
+/// nodes.
+pub const ERR_NO_NODES_AVAILABLE: &str = "no nodes available to schedule pods";
 /// Upstream `v1.LabelHostname`.
 pub const LABEL_HOSTNAME: &str = "kubernetes.io/hostname";
 /// Upstream `v1.LabelTopologyZone`.
@@ -709,7 +712,13 @@ impl Scheduler {
         if feasible.is_empty() {
             self.stats.failed_attempts += 1;
             ctx.store.stats.failed_scheduling_attempts += 1;
-            let mut msg = fit_error_message(n, &failures);
+            // schedule_one.go schedulePod: with no nodes at all upstream fails with
+            // ErrNoNodesAvailable before any filter (and PostFilter) runs.
+            let mut msg = if n == 0 {
+                ERR_NO_NODES_AVAILABLE.to_string()
+            } else {
+                fit_error_message(n, &failures)
+            };
             // schedule_one.go schedulingCycle: the PostFilter (DefaultPreemption) runs on a
             // FitError; without PostFilter plugins the nomination is cleared.
             let post = if self.enabled.preemption && n > 0 {
@@ -1205,20 +1214,31 @@ impl Scheduler {
             .map(|(c, _)| vec![None; topo[&c.topology_key].1.len()])
             .collect();
         let mut ignored = vec![false; feasible.len()];
+        // scoring.go initPreScoreState: without requireAllTopologies (system defaults) a
+        // feasible node lacking the key adds the empty value as one more domain to the
+        // constraint's normalising weight (its pods are never scored by that constraint).
+        let mut unlabelled = vec![false; constraints.len()];
         for (ign, &id) in ignored.iter_mut().zip(feasible) {
             if store.nodes.get(id).is_none() || (require_all && !has_all(id)) {
                 *ign = true;
                 continue;
             }
-            for (((c, _), counts), v) in constraints.iter().zip(tp_counts.iter_mut()).zip(&ids) {
+            for ((((c, _), counts), v), missing) in constraints
+                .iter()
+                .zip(tp_counts.iter_mut())
+                .zip(&ids)
+                .zip(unlabelled.iter_mut())
+            {
                 if c.topology_key == LABEL_HOSTNAME {
                     continue;
                 }
-                if let Some(&v) = v.get(id as usize)
-                    && v != u32::MAX
-                    && counts[v as usize].is_none()
-                {
-                    counts[v as usize] = Some(0);
+                match v.get(id as usize) {
+                    Some(&v) if v != u32::MAX => {
+                        if counts[v as usize].is_none() {
+                            counts[v as usize] = Some(0);
+                        }
+                    }
+                    _ => *missing = true,
                 }
             }
         }
@@ -1226,11 +1246,12 @@ impl Scheduler {
         let weights: Vec<f64> = constraints
             .iter()
             .zip(&tp_counts)
-            .map(|((c, _), counts)| {
+            .zip(&unlabelled)
+            .map(|(((c, _), counts), missing)| {
                 let size = if c.topology_key == LABEL_HOSTNAME {
                     feasible.len() - n_ignored
                 } else {
-                    counts.iter().filter(|x| x.is_some()).count()
+                    counts.iter().filter(|x| x.is_some()).count() + usize::from(*missing)
                 };
                 topology_normalizing_weight(size)
             })
