@@ -178,6 +178,8 @@ pub struct CycleState {
     /// The same constraints in closed form, when every node is eligible (see
     /// [`Scheduler::pre_filter_spread_fast`]).
     spread_fast: Option<Vec<FastSpread>>,
+    /// The NodeAffinity filter's answer per node (`None`: evaluate per node).
+    node_affinity: Option<NodeAffinityMatches>,
     /// InterPodAffinity's PreFilter state (`None`: Skip).
     inter_pod: Option<Box<ipa::PreFilterState>>,
 }
@@ -255,6 +257,8 @@ pub struct Scheduler {
     /// Node affinity match tables by the pod's (nodeSelector, required terms), dropped
     /// with the topology cache.
     affinity_tables: BTreeMap<String, std::rc::Rc<Vec<bool>>>,
+    /// NodeAffinity preferred-term scores by the pod's preferred terms, dropped with them.
+    preferred_tables: BTreeMap<String, std::rc::Rc<Vec<i64>>>,
     /// Cluster-wide summary per image (size, nodes holding it).
     global_images: BTreeMap<String, ImageStateSummary>,
     any_images: bool,
@@ -315,6 +319,7 @@ impl Scheduler {
             topo: BTreeMap::new(),
             topo_missing: BTreeMap::new(),
             affinity_tables: BTreeMap::new(),
+            preferred_tables: BTreeMap::new(),
             closed_form: true,
             any_images: false,
             images_dirty: true,
@@ -443,6 +448,9 @@ impl Scheduler {
         let mut cs = CycleState::default();
         if self.enabled.ports {
             cs.host_ports = pod_host_ports(pod);
+        }
+        if self.enabled.affinity {
+            cs.node_affinity = Some(self.node_affinity_matches(pod, store));
         }
         if self.enabled.spread {
             let constraints = if pod.spec.topology_spread_constraints.is_empty() {
@@ -593,6 +601,31 @@ impl Scheduler {
             self.affinity_tables.insert(key, t.clone());
         }
         NodeAffinityMatches::Table(t)
+    }
+
+    /// NodeAffinity's raw score (the sum of matching preferred terms' weights) per node
+    /// id, shared by pods with the same preferred terms until a node changes.
+    fn preferred_scores(&mut self, pod: &Pod, store: &Store) -> std::rc::Rc<Vec<i64>> {
+        let key = format!(
+            "{:?}",
+            pod.spec.node_affinity.as_ref().map(|a| &a.preferred)
+        );
+        if let Some(t) = self.preferred_tables.get(&key) {
+            return t.clone();
+        }
+        let mut t = vec![0i64; store.nodes.capacity()];
+        for (id, n) in store.nodes.iter() {
+            t[id as usize] = preferred_score(
+                pod.spec.node_affinity.as_ref(),
+                &n.meta.labels,
+                &n.meta.name,
+            );
+        }
+        let t = std::rc::Rc::new(t);
+        if self.preferred_tables.len() < 256 {
+            self.preferred_tables.insert(key, t.clone());
+        }
+        t
     }
 
     /// The PreFilter steps after PodTopologySpread.
@@ -881,11 +914,16 @@ impl Scheduler {
             // NodeAffinity (plugins/nodeaffinity): nodeSelector and required terms.
             if en.affinity
                 && pod_has_affinity
-                && !required_node_affinity_matches(
-                    &pod.spec.node_selector,
-                    pod.spec.node_affinity.as_ref(),
-                    &node.meta.labels,
-                    &node.meta.name,
+                && !cycle.node_affinity.as_ref().map_or_else(
+                    || {
+                        required_node_affinity_matches(
+                            &pod.spec.node_selector,
+                            pod.spec.node_affinity.as_ref(),
+                            &node.meta.labels,
+                            &node.meta.name,
+                        )
+                    },
+                    |t| t.matches(pod, node_id, node),
                 )
             {
                 return Err(vec![
@@ -982,14 +1020,9 @@ impl Scheduler {
             .as_ref()
             .is_some_and(|a| !a.preferred.is_empty());
         if en.w_affinity != 0 && preferred {
+            let table = self.preferred_scores(pod, store);
             for (b, &id) in buf.iter_mut().zip(feasible) {
-                *b = store.nodes.get(id).map_or(0, |n| {
-                    preferred_score(
-                        pod.spec.node_affinity.as_ref(),
-                        &n.meta.labels,
-                        &n.meta.name,
-                    )
-                });
+                *b = table.get(id as usize).copied().unwrap_or(0);
             }
             default_normalize_score(MAX_NODE_SCORE, false, &mut buf);
             add(&mut total, &buf, en.w_affinity);
@@ -1630,6 +1663,7 @@ impl Controller for Scheduler {
                 self.topo.clear();
                 self.topo_missing.clear();
                 self.affinity_tables.clear();
+                self.preferred_tables.clear();
                 self.spread.clear_domains();
                 if op != Op::Modified {
                     self.order_dirty = true;
