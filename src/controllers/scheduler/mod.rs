@@ -539,12 +539,10 @@ impl Scheduler {
                 };
                 (Vec::new(), min)
             } else {
-                let node_values = node_values.clone();
-                let values = values.clone();
                 let sums: Vec<i64> = match e {
                     Some(e) => self
                         .spread
-                        .domain_sums(e, &c.topology_key, &node_values, &values)
+                        .domain_sums(e, &c.topology_key, node_values, values)
                         .to_vec(),
                     None => vec![0; values.len()],
                 };
@@ -1063,26 +1061,37 @@ impl Scheduler {
         if en.w_spread != 0
             && let Some(st) = self.pre_score_spread(pod, store, feasible)
         {
+            // Per constraint: the node -> domain table and whether domains are hosts.
+            let tables: Vec<(Option<&Vec<u32>>, bool)> = st
+                .constraints
+                .iter()
+                .map(|(c, _)| {
+                    (
+                        self.topo.get(&c.topology_key).map(|t| &t.0),
+                        c.topology_key == LABEL_HOSTNAME,
+                    )
+                })
+                .collect();
             for ((b, &id), &ign) in buf.iter_mut().zip(feasible).zip(&st.ignored) {
                 *b = 0;
                 if ign {
                     continue;
                 }
-                if store.nodes.get(id).is_none() {
+                if !self.lite.get(id as usize).is_some_and(|l| l.exists) {
                     continue;
                 }
                 let mut score = 0f64;
-                for (i, (c, e)) in st.constraints.iter().enumerate() {
-                    let v = self
-                        .topo
-                        .get(&c.topology_key)
-                        .and_then(|t| t.0.get(id as usize))
+                for (i, ((c, e), &(table, per_host))) in
+                    st.constraints.iter().zip(&tables).enumerate()
+                {
+                    let v = table
+                        .and_then(|t| t.get(id as usize))
                         .copied()
                         .unwrap_or(u32::MAX);
                     if v == u32::MAX {
                         continue;
                     }
-                    let cnt = if c.topology_key == LABEL_HOSTNAME {
+                    let cnt = if per_host {
                         e.map_or(0, |e| self.spread.count(e, id))
                     } else {
                         st.tp_counts[i]
