@@ -257,6 +257,8 @@ pub struct Scheduler {
     /// Node affinity match tables by the pod's (nodeSelector, required terms), dropped
     /// with the topology cache.
     affinity_tables: BTreeMap<String, std::rc::Rc<Vec<bool>>>,
+    /// Default spreading selectors by (namespace, labels, controller).
+    default_selectors: BTreeMap<String, LabelSelector>,
     /// NodeAffinity preferred-term scores by the pod's preferred terms, dropped with them.
     preferred_tables: BTreeMap<String, std::rc::Rc<Vec<i64>>>,
     /// Cluster-wide summary per image (size, nodes holding it).
@@ -320,6 +322,7 @@ impl Scheduler {
             topo_missing: BTreeMap::new(),
             affinity_tables: BTreeMap::new(),
             preferred_tables: BTreeMap::new(),
+            default_selectors: BTreeMap::new(),
             closed_form: true,
             any_images: false,
             images_dirty: true,
@@ -561,6 +564,24 @@ impl Scheduler {
             });
         }
         Some(out)
+    }
+
+    /// [`default_selector`] for the pod, shared by pods with the same namespace, labels and
+    /// controller until a Service, ReplicaSet or ReplicationController changes.
+    fn cached_default_selector(&mut self, pod: &Pod, store: &Store) -> LabelSelector {
+        let owner = pod.meta.controller_ref().map(|o| (o.kind, o.name.as_str()));
+        let key = format!(
+            "{}\u{0}{:?}\u{0}{:?}",
+            pod.meta.namespace, pod.meta.labels, owner
+        );
+        if let Some(s) = self.default_selectors.get(&key) {
+            return s.clone();
+        }
+        let s = default_selector(pod, store);
+        if self.default_selectors.len() < 4096 {
+            self.default_selectors.insert(key, s.clone());
+        }
+        s
     }
 
     /// Turns the closed-form PodTopologySpread aggregates off (they must decide exactly
@@ -1216,7 +1237,7 @@ impl Scheduler {
         let constraints = if own {
             pod_spread_constraints(pod, false)
         } else if self.config.profile.system_default_spreading {
-            let selector = default_selector(pod, store);
+            let selector = self.cached_default_selector(pod, store);
             if selector.is_empty() {
                 return None;
             }
@@ -1691,6 +1712,10 @@ impl Controller for Scheduler {
                     queue.add(Key::SINGLETON);
                 }
             }
+            // A ReplicaSet's selector is immutable: only a new or deleted owner matters;
+            // a ReplicationController's selector may change.
+            (Kind::Service | Kind::ReplicationController, _) => self.default_selectors.clear(),
+            (Kind::ReplicaSet, op) if op != Op::Modified => self.default_selectors.clear(),
             (Kind::Pod, Op::Deleted) => {
                 self.spread.retrack(store, change.id);
                 self.ipa.retrack(store, change.id);
