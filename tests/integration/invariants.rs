@@ -68,7 +68,12 @@ proptest! {
         if crash.is_none() {
             let total: i64 = out.store.rcs.iter().map(|(_, r)| r.replicas as i64 * r.template.spec.containers[0].requests.cpu_milli).sum();
             let pods: i64 = out.store.rcs.iter().map(|(_, r)| r.replicas as i64).sum();
-            let fits = total * 2 <= (nodes as i64) * (cpu as i64) * 1000 && pods * 2 <= nodes as i64 * 6;
+            // Every pod takes at most half a node and the total at most half the cluster:
+            // then some node always has room, whatever the placement.
+            let largest = out.store.rcs.iter().map(|(_, r)| r.template.spec.containers[0].requests.cpu_milli).max().unwrap_or(0);
+            let fits = total * 2 <= (nodes as i64) * (cpu as i64) * 1000
+                && largest * 2 <= cpu as i64 * 1000
+                && pods * 2 <= nodes as i64 * 6;
             if fits {
                 for (_, r) in out.store.rs_arena(Kind::ReplicationController).iter() {
                     prop_assert_eq!(r.status.ready_replicas, r.replicas, "{} not converged (seed {})", r.meta.name, seed);
