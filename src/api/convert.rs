@@ -844,6 +844,11 @@ fn template(field: &str, t: Option<core::PodTemplateSpec>) -> R<PodTemplate> {
     })
 }
 
+/// Converts and validates a `metav1.LabelSelector` at a field path.
+pub(crate) fn label_selector_of(field: &str, s: &meta::LabelSelector) -> R<LabelSelector> {
+    label_selector(field, s)
+}
+
 fn label_selector(field: &str, s: &meta::LabelSelector) -> R<LabelSelector> {
     let exprs: Vec<(String, String, Vec<String>)> = s
         .match_expressions
@@ -1107,34 +1112,19 @@ pub fn service(o: core::Service) -> R<Object> {
     })))
 }
 
-/// Converts an autoscaling/v2 HorizontalPodAutoscaler.
+/// Converts an autoscaling/v2 HorizontalPodAutoscaler (defaults and validation in
+/// [`super::hpa`]).
 pub fn hpa(o: autoscaling::HorizontalPodAutoscaler) -> R<Object> {
     let meta = convert_meta(o.metadata, true, false)?;
     let Some(spec) = o.spec else {
         return err("spec", "spec is required");
     };
-    let min = spec.min_replicas.unwrap_or(1);
-    if min < 1 {
-        return err(
-            "spec.minReplicas",
-            format!("must be greater than or equal to 1, got {min}"),
-        );
-    }
-    if spec.max_replicas < min {
-        return err(
-            "spec.maxReplicas",
-            format!("must be greater than or equal to `minReplicas` ({min})"),
-        );
-    }
     Ok(Object::HorizontalPodAutoscaler(Box::new(
         HorizontalPodAutoscaler {
             meta,
-            target_kind: spec.scale_target_ref.kind,
-            target_name: spec.scale_target_ref.name,
-            min_replicas: min,
-            max_replicas: spec.max_replicas,
-            metrics: serde_json::to_value(&spec.metrics).unwrap_or_default(),
-            behavior: serde_json::to_value(&spec.behavior).unwrap_or_default(),
+            spec: super::hpa::convert_spec(&spec)?,
+            status: super::hpa::HpaStatus::default(),
+            stats: super::hpa::HpaStats::default(),
         },
     )))
 }

@@ -4,6 +4,7 @@
 
 pub mod affinity;
 pub mod convert;
+pub mod hpa;
 pub mod location;
 pub mod manifest;
 pub mod objects;

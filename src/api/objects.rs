@@ -661,23 +661,18 @@ pub struct Service {
     pub ports: Vec<ServicePort>,
 }
 
-/// A HorizontalPodAutoscaler (autoscaling/v2); the controller arrives with capacity planning.
+/// A HorizontalPodAutoscaler (autoscaling/v2): the defaulted, validated spec (see
+/// [`crate::api::hpa`]) and the status the HPA controller writes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HorizontalPodAutoscaler {
     /// Metadata.
     pub meta: ObjectMeta,
-    /// `spec.scaleTargetRef.kind`.
-    pub target_kind: String,
-    /// `spec.scaleTargetRef.name`.
-    pub target_name: String,
-    /// `spec.minReplicas` (default 1).
-    pub min_replicas: i32,
-    /// `spec.maxReplicas`.
-    pub max_replicas: i32,
-    /// `spec.metrics`, kept in wire form for the HPA controller.
-    pub metrics: serde_json::Value,
-    /// `spec.behavior`, kept in wire form.
-    pub behavior: serde_json::Value,
+    /// `spec`.
+    pub spec: crate::api::hpa::HpaSpec,
+    /// `status`.
+    pub status: crate::api::hpa::HpaStatus,
+    /// Counters for the report (kubetwin's, not the API's).
+    pub stats: crate::api::hpa::HpaStats,
 }
 
 /// A PodDisruptionBudget (policy/v1).

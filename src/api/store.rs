@@ -1097,6 +1097,35 @@ impl Store {
         Some(out)
     }
 
+    /// Updates a HorizontalPodAutoscaler through `f` (status writes; no generation bump).
+    pub fn update_hpa<T>(
+        &mut self,
+        id: u32,
+        now: SimTime,
+        f: impl FnOnce(&mut HorizontalPodAutoscaler) -> T,
+    ) -> Option<T> {
+        let rv = self.next_rv();
+        let o = self.hpas.get_mut(id)?;
+        let out = f(o);
+        o.meta.resource_version = rv;
+        if self.journal.is_some() {
+            let o = self.hpas.get(id).expect("exists");
+            let meta = o.meta.clone();
+            let s = format!(
+                "currentReplicas={} desiredReplicas={}",
+                o.status.current_replicas, o.status.desired_replicas
+            );
+            self.journal_change(now, Kind::HorizontalPodAutoscaler, Op::Modified, &meta, s);
+        }
+        self.changes.push(Change {
+            kind: Kind::HorizontalPodAutoscaler,
+            id,
+            op: Op::Modified,
+            old: None,
+        });
+        Some(out)
+    }
+
     /// Deletes any non-pod object at once (cascading deletion of dependents is the
     /// garbage collector's job, done by the caller).
     pub fn delete_object(&mut self, kind: Kind, id: u32, now: SimTime) -> Option<Object> {

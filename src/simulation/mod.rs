@@ -17,6 +17,7 @@ use crate::controllers::deployment::controller::{self as deployment, DeploymentC
 use crate::controllers::disruption::controller::DisruptionController;
 use crate::controllers::drain::Drain;
 use crate::controllers::garbage::GarbageCollector;
+use crate::controllers::hpa::controller::HpaController;
 use crate::controllers::kubelet::{Kubelet, SharedBackend};
 use crate::controllers::manager::{Manager, Wake};
 use crate::controllers::node_lifecycle::NodeLifecycle;
@@ -109,7 +110,8 @@ enum Ev {
 }
 
 /// Controller order: fixed, so ties at one instant always resolve the same way.
-const CONTROLLERS: [&str; 9] = [
+const CONTROLLERS: [&str; 10] = [
+    "hpa",
     "deployment",
     "replicaset",
     "garbage-collector",
@@ -164,7 +166,9 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
     let streams = RngStreams::new(seed);
     let backend = Rc::new(RefCell::new(SimBackend::new(&streams)));
     let shared: SharedBackend = backend.clone();
+    let metrics_api = crate::metrics::pod_metrics::MetricsRegistry::shared();
     let controllers: Vec<Box<dyn Controller>> = vec![
+        Box::new(HpaController::new(metrics_api.clone())),
         Box::new(DeploymentController::new()),
         Box::new(ReplicaSetController::new()),
         Box::new(GarbageCollector::new()),

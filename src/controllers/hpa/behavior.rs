@@ -11,6 +11,7 @@
 //!
 //! Timestamps are Unix seconds; `now` is always an explicit argument.
 
+use serde::Serialize;
 use std::fmt;
 
 /// `scaleUpLimitFactor` of the legacy (no behavior) clamp.
@@ -35,7 +36,7 @@ pub const DEFAULT_SCALE_DOWN_PERIOD_SECONDS: i32 = 15;
 pub const DEFAULT_MIN_REPLICAS: i32 = 1;
 
 /// Kind of a scaling policy (`HPAScalingPolicyType`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum ScalingPolicyType {
     /// `Pods`: an absolute number of pods per period.
     Pods,
@@ -44,7 +45,7 @@ pub enum ScalingPolicyType {
 }
 
 /// One `HPAScalingPolicy`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ScalingPolicy {
     /// Policy type.
     pub policy_type: ScalingPolicyType,
@@ -55,7 +56,7 @@ pub struct ScalingPolicy {
 }
 
 /// `ScalingPolicySelect`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize)]
 pub enum SelectPolicy {
     /// `Max`: the policy allowing the biggest change.
     #[default]
@@ -80,7 +81,7 @@ impl SelectPolicy {
 
 /// A fully defaulted `HPAScalingRules` (after API defaulting every field but the scale-down
 /// stabilization window is set; that one is filled from the controller flag).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScalingRules {
     /// `stabilizationWindowSeconds`; `None` only for scaleDown before
     /// `maybeInitScaleDownStabilizationWindow`.
@@ -188,7 +189,7 @@ pub fn generate_scale_down_rules(rules: Option<&PartialScalingRules>) -> Scaling
 }
 
 /// A defaulted `spec.behavior`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Behavior {
     /// `scaleUp`.
     pub scale_up: ScalingRules,
