@@ -243,7 +243,10 @@ fn fail<T>(field: impl Into<String>, message: impl Into<String>) -> Result<T, Co
     })
 }
 
-fn quantity_milli(field: &str, q: &k8s_openapi::apimachinery::pkg::api::resource::Quantity) -> Result<i64, ConvertError> {
+fn quantity_milli(
+    field: &str,
+    q: &k8s_openapi::apimachinery::pkg::api::resource::Quantity,
+) -> Result<i64, ConvertError> {
     Quantity::parse(&q.0)
         .map(|q| q.milli_value())
         .map_err(|e| ConvertError {
@@ -265,7 +268,9 @@ fn object_reference(
         if value == "." || value == ".." || value.contains('/') || value.contains('%') {
             return fail(
                 format!("{field}.{sub}"),
-                format!("Invalid value: {value:?}: may not be '.' or '..' and may not contain '/' or '%'"),
+                format!(
+                    "Invalid value: {value:?}: may not be '.' or '..' and may not contain '/' or '%'"
+                ),
             );
         }
     }
@@ -293,7 +298,9 @@ fn metric_target(field: &str, t: &wire::MetricTarget) -> Result<MetricTarget, Co
             }
         },
         "AverageValue" => match &t.average_value {
-            Some(q) => MetricTarget::AverageValue(quantity_milli(&format!("{field}.averageValue"), q)?),
+            Some(q) => {
+                MetricTarget::AverageValue(quantity_milli(&format!("{field}.averageValue"), q)?)
+            }
             None => {
                 return fail(
                     format!("{field}.averageValue"),
@@ -304,13 +311,18 @@ fn metric_target(field: &str, t: &wire::MetricTarget) -> Result<MetricTarget, Co
         "Value" => match &t.value {
             Some(q) => MetricTarget::Value(quantity_milli(&format!("{field}.value"), q)?),
             None => {
-                return fail(format!("{field}.value"), "must set value for a Value target");
+                return fail(
+                    format!("{field}.value"),
+                    "must set value for a Value target",
+                );
             }
         },
         other => {
             return fail(
                 format!("{field}.type"),
-                format!("Invalid value: {other:?}: must be either Utilization, Value, or AverageValue"),
+                format!(
+                    "Invalid value: {other:?}: must be either Utilization, Value, or AverageValue"
+                ),
             );
         }
     };
@@ -366,7 +378,9 @@ fn metric_spec(field: &str, m: &wire::MetricSpec) -> Result<MetricSpec, ConvertE
         other => {
             return fail(
                 format!("{field}.type"),
-                format!("Unsupported value: {other:?}: supported values: \"ContainerResource\", \"External\", \"Object\", \"Pods\", \"Resource\""),
+                format!(
+                    "Unsupported value: {other:?}: supported values: \"ContainerResource\", \"External\", \"Object\", \"Pods\", \"Resource\""
+                ),
             );
         }
     };
@@ -378,7 +392,12 @@ fn metric_spec(field: &str, m: &wire::MetricSpec) -> Result<MetricSpec, ConvertE
             );
         }
     }
-    let missing = || fail(format!("{field}.{own}"), "must populate information for the given metric source");
+    let missing = || {
+        fail(
+            format!("{field}.{own}"),
+            "must populate information for the given metric source",
+        )
+    };
     match own {
         "object" => {
             let Some(o) = &m.object else { return missing() };
@@ -412,7 +431,9 @@ fn metric_spec(field: &str, m: &wire::MetricSpec) -> Result<MetricSpec, ConvertE
             Ok(MetricSpec::Pods { metric, target })
         }
         "resource" => {
-            let Some(r) = &m.resource else { return missing() };
+            let Some(r) = &m.resource else {
+                return missing();
+            };
             let f = format!("{field}.resource");
             if r.name.is_empty() {
                 return fail(format!("{f}.name"), "must specify a resource name");
@@ -442,7 +463,9 @@ fn metric_spec(field: &str, m: &wire::MetricSpec) -> Result<MetricSpec, ConvertE
             })
         }
         _ => {
-            let Some(e) = &m.external else { return missing() };
+            let Some(e) = &m.external else {
+                return missing();
+            };
             let f = format!("{field}.external");
             let metric = metric_identifier(&format!("{f}.metric"), &e.metric)?;
             let target = metric_target(&format!("{f}.target"), &e.target)?;
@@ -490,7 +513,9 @@ fn scaling_rules(
         if w > MAX_STABILIZATION_WINDOW_SECONDS {
             return fail(
                 format!("{field}.stabilizationWindowSeconds"),
-                format!("Invalid value: {w}: must be less than or equal to {MAX_STABILIZATION_WINDOW_SECONDS}"),
+                format!(
+                    "Invalid value: {w}: must be less than or equal to {MAX_STABILIZATION_WINDOW_SECONDS}"
+                ),
             );
         }
     }
@@ -498,14 +523,19 @@ fn scaling_rules(
         None => None,
         Some(s) => Some(SelectPolicy::parse(s).ok_or_else(|| ConvertError {
             field: format!("{field}.selectPolicy"),
-            message: format!("Unsupported value: {s:?}: supported values: \"Disabled\", \"Max\", \"Min\""),
+            message: format!(
+                "Unsupported value: {s:?}: supported values: \"Disabled\", \"Max\", \"Min\""
+            ),
         })?),
     };
     let policies = match &r.policies {
         None => None,
         Some(ps) => {
             if ps.is_empty() {
-                return fail(format!("{field}.policies"), "must specify at least one Policy");
+                return fail(
+                    format!("{field}.policies"),
+                    "must specify at least one Policy",
+                );
             }
             let mut out = Vec::with_capacity(ps.len());
             for (i, p) in ps.iter().enumerate() {
@@ -516,7 +546,9 @@ fn scaling_rules(
                     other => {
                         return fail(
                             format!("{pf}.type"),
-                            format!("Unsupported value: {other:?}: supported values: \"Percent\", \"Pods\""),
+                            format!(
+                                "Unsupported value: {other:?}: supported values: \"Percent\", \"Pods\""
+                            ),
                         );
                     }
                 };
@@ -529,13 +561,19 @@ fn scaling_rules(
                 if p.period_seconds <= 0 {
                     return fail(
                         format!("{pf}.periodSeconds"),
-                        format!("Invalid value: {}: must be greater than zero", p.period_seconds),
+                        format!(
+                            "Invalid value: {}: must be greater than zero",
+                            p.period_seconds
+                        ),
                     );
                 }
                 if p.period_seconds > MAX_PERIOD_SECONDS {
                     return fail(
                         format!("{pf}.periodSeconds"),
-                        format!("Invalid value: {}: must be less than or equal to {MAX_PERIOD_SECONDS}", p.period_seconds),
+                        format!(
+                            "Invalid value: {}: must be less than or equal to {MAX_PERIOD_SECONDS}",
+                            p.period_seconds
+                        ),
                     );
                 }
                 out.push(ScalingPolicy {
@@ -582,7 +620,10 @@ pub fn convert_spec(spec: &wire::HorizontalPodAutoscalerSpec) -> Result<HpaSpec,
     if spec.max_replicas < 1 {
         return fail(
             "spec.maxReplicas",
-            format!("Invalid value: {}: must be greater than 0", spec.max_replicas),
+            format!(
+                "Invalid value: {}: must be greater than 0",
+                spec.max_replicas
+            ),
         );
     }
     if spec.max_replicas < min {
@@ -663,7 +704,10 @@ mod tests {
         ))
         .unwrap();
         let b = s.behavior.unwrap();
-        assert_eq!(b.scale_up, crate::controllers::hpa::behavior::ScalingRules::default_scale_up());
+        assert_eq!(
+            b.scale_up,
+            crate::controllers::hpa::behavior::ScalingRules::default_scale_up()
+        );
         assert_eq!(b.scale_down.stabilization_window_seconds, Some(60));
         assert_eq!(b.scale_down.policies.len(), 1);
     }
@@ -672,9 +716,21 @@ mod tests {
     fn validation_rejects_as_upstream() {
         // (spec tail, field, message fragment), restated from validation.go's rules.
         let rows: &[(&str, &str, &str)] = &[
-            ("maxReplicas: 0\n", "spec.maxReplicas", "must be greater than 0"),
-            ("minReplicas: 0\nmaxReplicas: 3\n", "spec.minReplicas", "greater than or equal to 1"),
-            ("minReplicas: 4\nmaxReplicas: 3\n", "spec.maxReplicas", "`minReplicas`"),
+            (
+                "maxReplicas: 0\n",
+                "spec.maxReplicas",
+                "must be greater than 0",
+            ),
+            (
+                "minReplicas: 0\nmaxReplicas: 3\n",
+                "spec.minReplicas",
+                "greater than or equal to 1",
+            ),
+            (
+                "minReplicas: 4\nmaxReplicas: 3\n",
+                "spec.maxReplicas",
+                "`minReplicas`",
+            ),
             (
                 "maxReplicas: 3\nmetrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 0}}}]\n",
                 "spec.metrics[0].resource.target.averageUtilization",

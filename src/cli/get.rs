@@ -299,6 +299,36 @@ pub fn render(
                 json.push(serde_json::to_value(s).unwrap_or_default());
             }
         }
+        Kind::HorizontalPodAutoscaler => {
+            header(&[
+                "NAME",
+                "REFERENCE",
+                "TARGETS",
+                "MINPODS",
+                "MAXPODS",
+                "REPLICAS",
+                "AGE",
+            ]);
+            for (_, h) in store.hpas.iter_by_name() {
+                if !in_ns(&h.meta.namespace, &h.meta.labels) {
+                    continue;
+                }
+                push(
+                    &mut rows,
+                    &h.meta.namespace,
+                    vec![
+                        h.meta.name.clone(),
+                        format!("{}/{}", h.spec.target.kind, h.spec.target.name),
+                        crate::simulation::hpa_observe::targets(h),
+                        h.spec.min_replicas.to_string(),
+                        h.spec.max_replicas.to_string(),
+                        h.status.current_replicas.to_string(),
+                        age(h.meta.creation),
+                    ],
+                );
+                json.push(serde_json::to_value(h).unwrap_or_default());
+            }
+        }
         Kind::PriorityClass => {
             // kubectl's columns; the built-in system classes exist from the start.
             header(&["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"]);
@@ -367,8 +397,8 @@ pub fn render(
 /// Runs the command.
 pub fn get(a: &GetArgs) -> Result<i32, Error> {
     let kind = Kind::from_kubectl(&a.resource)
-        .filter(|k| matches!(k, Kind::Pod | Kind::Node | Kind::ReplicaSet | Kind::ReplicationController | Kind::Deployment | Kind::Service | Kind::PriorityClass))
-        .ok_or_else(|| Error::Usage(format!("error: the server doesn't have a resource type \"{}\" (kubetwin get supports pods, nodes, replicasets, replicationcontrollers, deployments, services, priorityclasses)", a.resource)))?;
+        .filter(|k| matches!(k, Kind::Pod | Kind::Node | Kind::ReplicaSet | Kind::ReplicationController | Kind::Deployment | Kind::Service | Kind::PriorityClass | Kind::HorizontalPodAutoscaler))
+        .ok_or_else(|| Error::Usage(format!("error: the server doesn't have a resource type \"{}\" (kubetwin get supports pods, nodes, replicasets, replicationcontrollers, deployments, services, priorityclasses, horizontalpodautoscalers)", a.resource)))?;
     let at = SimDuration::parse(&a.at).map_err(|e| Error::Usage(format!("--at: {e}")))?;
     let selector = match &a.selector {
         Some(s) => LabelSelector::parse(s).map_err(|e| Error::Usage(format!("-l: {e}")))?,

@@ -84,6 +84,7 @@ pub fn summary(out: &RunOutput) -> Value {
         },
         "workloads": workloads,
         "services": service_summary(out),
+        "hpa": crate::simulation::hpa_observe::summary(s),
         "expectations": out.expectations,
     })
 }

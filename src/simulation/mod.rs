@@ -5,6 +5,7 @@
 //! one thread from named RNG streams, so a (scenario, seed) pair always produces the
 //! same journal, metrics and summary.
 
+pub mod hpa_observe;
 pub mod observe;
 
 use crate::api::manifest::Loaded;

@@ -130,6 +130,11 @@ pub fn value(store: &Store, subject: &Subject, field: &str) -> f64 {
             }
         }
         Subject::Workload {
+            kind: Kind::HorizontalPodAutoscaler,
+            namespace,
+            name,
+        } => super::hpa_observe::value(store, namespace, name, field),
+        Subject::Workload {
             kind,
             namespace,
             name,
@@ -310,6 +315,7 @@ pub fn sample(
             m.set(&format!("{p}:capacity_ready_pct"), pct);
         }
     }
+    super::hpa_observe::sample(store, m);
     if per_node {
         for (id, n) in store.nodes.iter_by_name() {
             let u = store.node_usage(id);

@@ -202,13 +202,16 @@ impl Expectation {
                                 | Kind::ReplicaSet
                                 | Kind::Deployment
                                 | Kind::Service
+                                | Kind::HorizontalPodAutoscaler
                         )
                     })
                     .ok_or_else(|| {
-                        format!("unknown workload kind {k:?} (rc, rs, deployment, svc)")
+                        format!("unknown workload kind {k:?} (rc, rs, deployment, svc, hpa)")
                     })?;
                 let fields = if kind == Kind::Service {
                     SERVICE_FIELDS
+                } else if kind == Kind::HorizontalPodAutoscaler {
+                    crate::simulation::hpa_observe::HPA_FIELDS
                 } else {
                     WORKLOAD_FIELDS
                 };

@@ -1,6 +1,7 @@
 //! Workload inputs: the scenario file format (cluster, manifests, timeline, faults,
 //! expectations) and the expectation language.
 
+pub mod autoscale;
 pub mod expectation;
 pub mod reference;
 pub mod scenario;

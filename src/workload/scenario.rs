@@ -188,6 +188,8 @@ struct ActionSpec {
     rollout_pause: Option<Spanned<String>>,
     #[serde(default)]
     rollout_resume: Option<Spanned<String>>,
+    #[serde(default)]
+    autoscale: Option<super::autoscale::AutoscaleSpec>,
 }
 
 /// A timeline action, validated.
@@ -452,6 +454,7 @@ impl Scenario {
             .collect();
         for l in &objects {
             check_priority_class(l, &known)?;
+            check_hpa_target(l, &known)?;
         }
         let mut specs: Vec<(usize, &ActionSpec)> = spec.timeline.iter().enumerate().collect();
         specs.sort_by_key(|(_, a)| a.at.value);
@@ -462,6 +465,7 @@ impl Scenario {
                 for l in objs {
                     check_behaviour(l)?;
                     check_priority_class(l, &known)?;
+                    check_hpa_target(l, &known)?;
                 }
             }
             actions.push(ta);
@@ -564,6 +568,41 @@ fn check_priority_class(
     Err(l.source.error(
         field,
         format!("no PriorityClass with name {name} was found"),
+    ))
+}
+
+/// An HPA whose scale target does not exist at that point of the timeline (upstream's
+/// controller would record FailedGetScale forever): refused at load time.
+fn check_hpa_target(
+    l: &Loaded,
+    known: &BTreeSet<(Kind, String, String)>,
+) -> Result<(), InputError> {
+    let Object::HorizontalPodAutoscaler(h) = &l.object else {
+        return Ok(());
+    };
+    let t = &h.spec.target;
+    let (kind, resource) = match t.kind.as_str() {
+        "Deployment" => (Kind::Deployment, "deployments.apps"),
+        "ReplicaSet" => (Kind::ReplicaSet, "replicasets.apps"),
+        "ReplicationController" => (Kind::ReplicationController, "replicationcontrollers"),
+        other => {
+            return Err(l.source.error(
+                "spec.scaleTargetRef.kind",
+                format!(
+                    "cannot autoscale a {other}: kubetwin scales Deployment, ReplicaSet and ReplicationController"
+                ),
+            ));
+        }
+    };
+    if known.contains(&(kind, h.meta.namespace.clone(), t.name.clone())) {
+        return Ok(());
+    }
+    Err(l.source.error(
+        "spec.scaleTargetRef.name",
+        format!(
+            "{resource} {:?} not found in namespace {:?} at this point of the timeline",
+            t.name, h.meta.namespace
+        ),
     ))
 }
 
@@ -765,6 +804,53 @@ impl Ctx<'_> {
         Ok((kind, ns, name.to_string()))
     }
 
+    /// The `autoscale` action: the HPA `kubectl autoscale` creates, applied.
+    fn autoscale(
+        &self,
+        asc: &super::autoscale::AutoscaleSpec,
+        f: &str,
+        ns: &str,
+        known: &mut BTreeSet<(Kind, String, String)>,
+    ) -> Result<(Action, String), Error> {
+        let kinds = [
+            Kind::ReplicationController,
+            Kind::ReplicaSet,
+            Kind::Deployment,
+        ];
+        let (kind, ns, name) = self.target(
+            &asc.target,
+            &format!("{f}.autoscale.target"),
+            ns,
+            known,
+            &kinds,
+        )?;
+        let (wire, desc) = super::autoscale::build(asc, kind, &ns, &name).map_err(|e| {
+            InputError::at(
+                self.file,
+                e.at.0,
+                e.at.1,
+                &format!("{f}.autoscale.{}", e.field),
+                e.message,
+            )
+            .with_source(self.text)
+        })?;
+        let object = crate::api::convert::hpa(wire)
+            .map_err(|e| self.err_at(&asc.target, &format!("{f}.autoscale"), e.to_string()))?;
+        let m = object.meta();
+        known.insert((
+            Kind::HorizontalPodAutoscaler,
+            m.namespace.clone(),
+            m.name.clone(),
+        ));
+        let source = SourceDoc {
+            file: Arc::from(self.file),
+            text: Arc::from(self.text),
+            first_line: 1,
+            item: None,
+        };
+        Ok((Action::Apply(vec![Loaded { object, source }]), desc))
+    }
+
     fn node_target(
         &self,
         s: &Spanned<String>,
@@ -808,12 +894,13 @@ impl Ctx<'_> {
             a.rollout_pause.is_some(),
             a.rollout_resume.is_some(),
             a.drain.is_some(),
+            a.autoscale.is_some(),
         ]
         .iter()
         .filter(|b| **b)
         .count();
         if set != 1 {
-            return Err(self.err_at(&a.at, &f, "each timeline entry needs exactly one action (apply, delete, scale, crashNode, restartNode, deleteNode, cordon, uncordon, setImage, rolloutUndo, rolloutPause, rolloutResume, drain)").into());
+            return Err(self.err_at(&a.at, &f, "each timeline entry needs exactly one action (apply, delete, scale, crashNode, restartNode, deleteNode, cordon, uncordon, setImage, rolloutUndo, rolloutPause, rolloutResume, drain, autoscale)").into());
         }
         let at = SimTime::ZERO + a.at.value;
         let (action, description) = if let Some(m) = &a.apply {
@@ -892,6 +979,8 @@ impl Ctx<'_> {
                 },
                 desc,
             )
+        } else if let Some(asc) = &a.autoscale {
+            self.autoscale(asc, &f, &ns, known)?
         } else if let Some(si) = &a.set_image {
             let (_, ns, name) = self.target(
                 &si.target,

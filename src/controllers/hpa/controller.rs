@@ -25,8 +25,8 @@ use super::behavior::{
 };
 use super::replica_calc::{
     self as calc, ConditionStatus as CalcCondition, HpaContainer, HpaPod, PodMetric,
-    PodMetricsInfo, PodPhase as CalcPhase, PodResourceSample, ReplicaCalcConfig,
-    ResourceTarget, Tolerances,
+    PodMetricsInfo, PodPhase as CalcPhase, PodResourceSample, ReplicaCalcConfig, ResourceTarget,
+    Tolerances,
 };
 use crate::api::hpa::{MetricSpec, MetricStatus, MetricTarget, MetricValueStatus};
 use crate::api::objects::{ConditionStatus, HorizontalPodAutoscaler, Pod, PodPhase, Uid};
@@ -253,7 +253,8 @@ impl HpaController {
         let registry = self.metrics.borrow();
         let current = scale.spec_replicas;
         match spec {
-            MetricSpec::Resource { name, target } | MetricSpec::ContainerResource { name, target, .. } => {
+            MetricSpec::Resource { name, target }
+            | MetricSpec::ContainerResource { name, target, .. } => {
                 let container = match spec {
                     MetricSpec::ContainerResource { container, .. } => Some(container.as_str()),
                     _ => None,
@@ -529,14 +530,7 @@ impl HpaController {
         let mut first: Option<MetricError> = None;
         for (i, spec) in hpa.spec.metrics.iter().enumerate() {
             match self.compute_replicas_for_metric(
-                ctx.store,
-                hpa,
-                spec,
-                scale,
-                &pods,
-                &calc_pods,
-                tolerances,
-                now,
+                ctx.store, hpa, spec, scale, &pods, &calc_pods, tolerances, now,
             ) {
                 Ok((proposal, name, st)) => {
                     statuses[i] = Some(st);
@@ -600,7 +594,14 @@ impl HpaController {
         let (ns, name) = (hpa.meta.namespace.clone(), hpa.meta.name.clone());
         let mut status = hpa.status.clone();
         let event = |store: &mut Store, reason: &'static str, msg: String| {
-            store.record_event(now, Kind::HorizontalPodAutoscaler, &ns, &name, reason, || msg);
+            store.record_event(
+                now,
+                Kind::HorizontalPodAutoscaler,
+                &ns,
+                &name,
+                reason,
+                || msg,
+            );
         };
         let scale = match Self::get_scale(ctx.store, &hpa) {
             Ok(s) => s,
@@ -725,7 +726,8 @@ impl HpaController {
                         .update_deployment(scale.id, now, true, |d| d.replicas = r);
                 }
                 kind => {
-                    ctx.store.update_rs(kind, scale.id, now, true, |rs| rs.replicas = r);
+                    ctx.store
+                        .update_rs(kind, scale.id, now, true, |rs| rs.replicas = r);
                 }
             }
             status.set_condition(
