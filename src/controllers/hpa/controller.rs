@@ -837,3 +837,648 @@ impl Controller for HpaController {
         Next::RequeueAfter(self.config.sync_period)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Cases restated from upstream `pkg/controller/podautoscaler/horizontal_test.go`
+    //! (named in each test) or, where marked `derived`, worked out from `horizontal.go`,
+    //! run through the controller against a store and a hand-filled metrics registry.
+    use super::*;
+    use crate::api::manifest;
+    use crate::api::objects::Object;
+    use crate::controllers::Outbox;
+    use crate::engine::RngStreams;
+    use crate::metrics::pod_metrics::{
+        ContainerUsage, MetricValue, MetricsRegistry, ObjectMetricKey, PodUsage,
+    };
+
+    /// Pods start long before the first sync (outside the CPU initialization period).
+    const T0: u64 = 1000;
+
+    struct Fx {
+        store: Store,
+        metrics: SharedMetrics,
+        hpa: HpaController,
+        rng: crate::engine::SimRng,
+        now: SimTime,
+        hpa_id: u32,
+        pods: Vec<u32>,
+    }
+
+    fn create(store: &mut Store, yaml: &str, now: SimTime) -> u32 {
+        let r = manifest::load_str(yaml, "test.yaml", 1).expect("manifest");
+        let mut last = 0;
+        for l in r.objects {
+            last = store.create(l.object, now).expect("create").1;
+        }
+        last
+    }
+
+    /// A Deployment `web` with `spec` replicas (and as many pods, Running and Ready, each
+    /// requesting `requests[i]` millicores) and an HPA with `hpa_spec` (YAML under `spec:`,
+    /// after the target). `ready[i]` false makes pod i unready since its start.
+    fn fx(replicas: i32, requests: &[i64], ready: &[bool], hpa_spec: &str, cfg: HpaConfig) -> Fx {
+        let mut store = Store::new(RngStreams::new(1).stream("names"), true);
+        let t = SimTime::from_secs(T0);
+        let dep = create(
+            &mut store,
+            &format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers: [{{name: c, image: i}}]\n"
+            ),
+            t,
+        );
+        store.update_deployment(dep, t, false, |d| d.status.replicas = replicas);
+        let mut pods = Vec::new();
+        for (i, req) in requests.iter().enumerate() {
+            let r = manifest::load_str(
+                &format!(
+                    "apiVersion: v1\nkind: Pod\nmetadata: {{name: web-{i}, labels: {{app: web}}}}\nspec:\n  containers: [{{name: c, image: i, resources: {{requests: {{cpu: {req}m}}}}}}]\n"
+                ),
+                "pod.yaml",
+                1,
+            )
+            .expect("pod");
+            let mut o = r.objects.into_iter().next().expect("one").object;
+            if let Object::Pod(p) = &mut o {
+                p.status.phase = PodPhase::Running;
+                p.status.ready = ready.get(i).copied().unwrap_or(true);
+                p.status.start_time = Some(SimTime::ZERO);
+                p.status.ready_transition = Some(SimTime::ZERO);
+            }
+            pods.push(store.create(o, t).expect("pod").1);
+        }
+        let hpa_id = create(
+            &mut store,
+            &format!(
+                "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {{name: web}}\nspec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: web}}\n{hpa_spec}"
+            ),
+            t,
+        );
+        let metrics = MetricsRegistry::shared();
+        let mut f = Fx {
+            store,
+            hpa: HpaController::with_config(metrics.clone(), cfg),
+            metrics,
+            rng: RngStreams::new(1).stream("hpa"),
+            now: t,
+            hpa_id,
+            pods,
+        };
+        // The Added event arms the first sync one period later.
+        assert_eq!(
+            f.reconcile(),
+            Next::RequeueAfter(SimDuration::from_secs(15))
+        );
+        f.store.take_journal();
+        f
+    }
+
+    impl Fx {
+        fn reconcile(&mut self) -> Next {
+            let mut out = Outbox::default();
+            let mut ctx = Ctx {
+                now: self.now,
+                store: &mut self.store,
+                rng: &mut self.rng,
+                out: &mut out,
+            };
+            self.hpa.reconcile(
+                Key::new(Kind::HorizontalPodAutoscaler, self.hpa_id),
+                &mut ctx,
+            )
+        }
+
+        /// Publishes the pods' CPU usage (`None`: no PodMetrics for that pod).
+        fn cpu(&mut self, levels: &[Option<i64>]) {
+            let mut r = self.metrics.borrow_mut();
+            for (i, l) in levels.iter().enumerate() {
+                let id = self.pods[i];
+                r.remove_pod(id);
+                if let Some(l) = l {
+                    let uid = self.store.pods.get(id).expect("pod").meta.uid;
+                    r.set_pod_usage(
+                        id,
+                        uid,
+                        PodUsage {
+                            timestamp: self.now,
+                            window: SimDuration::from_secs(30),
+                            containers: vec![ContainerUsage {
+                                name: "c".into(),
+                                cpu_milli: *l,
+                                memory_bytes: 0,
+                            }],
+                        },
+                    );
+                }
+            }
+        }
+
+        /// Advances one sync period and syncs; returns the Deployment's replicas.
+        fn sync(&mut self) -> i32 {
+            self.now += SimDuration::from_secs(15);
+            self.reconcile();
+            self.replicas()
+        }
+
+        fn replicas(&self) -> i32 {
+            let id = self.store.deployments.id_of("default", "web").expect("dep");
+            self.store.deployments.get(id).expect("dep").replicas
+        }
+
+        /// Mirrors a completed scale in the Deployment's status (the ReplicaSet
+        /// controller is not running here).
+        fn settle_status(&mut self) {
+            let id = self.store.deployments.id_of("default", "web").expect("dep");
+            let r = self.replicas();
+            self.store
+                .update_deployment(id, self.now, false, |d| d.status.replicas = r);
+        }
+
+        fn hpa(&self) -> &HorizontalPodAutoscaler {
+            self.store.hpas.get(self.hpa_id).expect("hpa")
+        }
+
+        fn condition(&self, t: &str) -> (ConditionStatus, String) {
+            let c = self.hpa().status.condition(t).expect("condition");
+            (c.status, c.reason.clone())
+        }
+
+        fn events(&mut self) -> Vec<(&'static str, String)> {
+            self.store
+                .take_journal()
+                .into_iter()
+                .filter(|e| e.entry_type == "Event")
+                .map(|e| (e.reason, e.message))
+                .collect()
+        }
+    }
+
+    fn cfg() -> HpaConfig {
+        HpaConfig::default()
+    }
+
+    #[test]
+    fn scale_up() {
+        // TestScaleUp: min 2, max 6, 3 replicas, CPU target 30 %, levels 300/500/700 of
+        // 1 CPU requests: 50 % -> 5 replicas.
+        let mut f = fx(
+            3,
+            &[1000; 3],
+            &[],
+            "  minReplicas: 2\n  maxReplicas: 6\n  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 30}}}]\n",
+            cfg(),
+        );
+        f.cpu(&[Some(300), Some(500), Some(700)]);
+        assert_eq!(f.sync(), 5);
+        let h = f.hpa().status.clone();
+        assert_eq!((h.current_replicas, h.desired_replicas), (3, 5));
+        assert_eq!(h.last_scale_time, Some(f.now));
+        assert_eq!(
+            h.current_metrics,
+            vec![Some(MetricValueStatus {
+                average_utilization: Some(50),
+                average_value: Some(500),
+                value: None
+            })]
+        );
+        assert_eq!(
+            f.condition(ABLE_TO_SCALE),
+            (ConditionStatus::True, "SucceededRescale".into())
+        );
+        assert_eq!(
+            f.condition(SCALING_ACTIVE),
+            (ConditionStatus::True, "ValidMetricFound".into())
+        );
+        assert_eq!(
+            f.condition(SCALING_LIMITED),
+            (ConditionStatus::False, "DesiredWithinRange".into())
+        );
+        assert_eq!(
+            f.events(),
+            vec![(
+                "SuccessfulRescale",
+                "New size: 5; reason: cpu resource utilization (percentage of request) above target"
+                    .to_string()
+            )]
+        );
+        assert_eq!(
+            crate::simulation::hpa_observe::targets(f.hpa()),
+            "cpu: 50%/30%"
+        );
+    }
+
+    #[test]
+    fn scale_down_waits_for_the_stabilization_window() {
+        // TestScaleDown's numbers (min 2, max 6, 5 replicas, target 50 %, levels
+        // 100/300/500/250/250: 28 % -> 3), with the production 5 m downscale window: the
+        // initial recommendation (5) holds the scale until it is older than the window.
+        let mut f = fx(
+            5,
+            &[1000; 5],
+            &[],
+            "  minReplicas: 2\n  maxReplicas: 6\n  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}}]\n",
+            cfg(),
+        );
+        let first = f.now + SimDuration::from_secs(15);
+        let levels = [Some(100), Some(300), Some(500), Some(250), Some(250)];
+        while f.now + SimDuration::from_secs(15) <= first + SimDuration::from_secs(300) {
+            f.cpu(&levels);
+            assert_eq!(f.sync(), 5, "at {}", f.now);
+            assert_eq!(
+                f.condition(ABLE_TO_SCALE),
+                (ConditionStatus::True, "ScaleDownStabilized".into())
+            );
+        }
+        f.cpu(&levels);
+        assert_eq!(f.sync(), 3);
+        assert_eq!(f.now, first + SimDuration::from_secs(315));
+        let ev = f.events();
+        assert_eq!(
+            ev.last().map(|e| e.1.as_str()),
+            Some("New size: 3; reason: All metrics below target")
+        );
+    }
+
+    #[test]
+    fn tolerance_band_keeps_the_scale() {
+        // TestTolerance: target 100 %, levels 1010/1030/1020 of 0.9/1.0/1.1 CPU: 102 %.
+        let mut f = fx(
+            3,
+            &[900, 1000, 1100],
+            &[],
+            "  minReplicas: 1\n  maxReplicas: 5\n  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 100}}}]\n",
+            cfg(),
+        );
+        f.cpu(&[Some(1010), Some(1030), Some(1020)]);
+        assert_eq!(f.sync(), 3);
+        assert_eq!(f.hpa().status.desired_replicas, 3);
+        assert_eq!(f.hpa().status.last_scale_time, None);
+        assert_eq!(
+            f.condition(ABLE_TO_SCALE),
+            (ConditionStatus::True, "ReadyForNewScale".into())
+        );
+        assert!(f.events().is_empty());
+    }
+
+    #[test]
+    fn unready_pods_count_as_idle_when_scaling_up() {
+        // TestScaleUpUnreadyLessScale: levels 300/500/700, the first pod unready: the
+        // ready pods' 60 % would give 4 of 2, the unready pod at 0 gives 40 % -> 4.
+        let mut f = fx(
+            3,
+            &[1000; 3],
+            &[false, true, true],
+            "  minReplicas: 2\n  maxReplicas: 6\n  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 30}}}]\n",
+            cfg(),
+        );
+        f.cpu(&[Some(300), Some(500), Some(700)]);
+        assert_eq!(f.sync(), 4);
+    }
+
+    #[test]
+    fn failed_pods_are_ignored() {
+        // TestScaleUpIgnoresFailedPods: two Running pods at 500/700 of 1 CPU, two Failed
+        // pods: 60 % of target 30 % over 2 pods -> 4.
+        let mut f = fx(
+            2,
+            &[1000; 4],
+            &[true, true, false, false],
+            "  minReplicas: 2\n  maxReplicas: 6\n  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 30}}}]\n",
+            cfg(),
+        );
+        for id in [f.pods[2], f.pods[3]] {
+            f.store
+                .update_pod(id, f.now, |p| p.status.phase = PodPhase::Failed);
+        }
+        f.cpu(&[Some(500), Some(700), Some(0), Some(0)]);
+        assert_eq!(f.sync(), 4);
+    }
+
+    #[test]
+    fn missing_metrics_assume_full_request_on_scale_down() {
+        // derived (calcPlainMetricReplicas / GetResourceReplicas through the controller):
+        // 4 pods, one without PodMetrics, the others at 100 m of 1 CPU, target 50 %: 10 %
+        // alone would give 1, the missing pod at 100 % of its request gives 32.5 % -> 3.
+        // A zero scale-down window (behavior) lets the first sync scale down.
+        let mut f = fx(
+            4,
+            &[1000; 4],
+            &[],
+            "  minReplicas: 1\n  maxReplicas: 6\n  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}}]\n  behavior: {scaleDown: {stabilizationWindowSeconds: 0}}\n",
+            cfg(),
+        );
+        f.cpu(&[Some(100), Some(100), Some(100), None]);
+        assert_eq!(f.sync(), 3);
+        assert_eq!(
+            f.events().last().map(|e| e.1.clone()),
+            Some("New size: 3; reason: All metrics below target".into())
+        );
+    }
+
+    #[test]
+    fn no_metrics_fail_with_upstream_events_and_conditions() {
+        // derived (computeReplicasForMetrics with every metric invalid): no PodMetrics at
+        // all.
+        let mut f = fx(3, &[1000; 3], &[], "  maxReplicas: 5\n", cfg());
+        assert_eq!(f.sync(), 3);
+        let msg = "failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API";
+        assert_eq!(
+            f.events(),
+            vec![
+                ("FailedGetResourceMetric", msg.to_string()),
+                (
+                    "FailedComputeMetricsReplicas",
+                    format!("invalid metrics (1 invalid out of 1), first error is: {msg}")
+                ),
+            ]
+        );
+        assert_eq!(
+            f.condition(SCALING_ACTIVE),
+            (ConditionStatus::False, "FailedGetResourceMetric".into())
+        );
+        assert_eq!(f.hpa().status.current_replicas, 3);
+        assert_eq!(
+            crate::simulation::hpa_observe::targets(f.hpa()),
+            "cpu: <unknown>/80%"
+        );
+    }
+
+    #[test]
+    fn largest_proposal_of_several_metrics_wins() {
+        // derived (computeReplicasForMetrics): CPU proposes 5 (TestScaleUp's levels), the
+        // Pods metric qps proposes 4 (TestScaleUpCM: 20/10/30 against 15) -> 5, named after
+        // the CPU metric.
+        let mut f = fx(
+            3,
+            &[1000; 3],
+            &[],
+            "  minReplicas: 2\n  maxReplicas: 6\n  metrics:\n  - {type: Pods, pods: {metric: {name: qps}, target: {type: AverageValue, averageValue: '15'}}}\n  - {type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 30}}}\n",
+            cfg(),
+        );
+        f.cpu(&[Some(300), Some(500), Some(700)]);
+        {
+            let mut r = f.metrics.borrow_mut();
+            for (i, v) in [20000, 10000, 30000].into_iter().enumerate() {
+                let id = f.pods[i];
+                let uid = f.store.pods.get(id).expect("pod").meta.uid;
+                r.set_pod_metric(
+                    id,
+                    uid,
+                    "qps",
+                    MetricValue {
+                        milli: v,
+                        timestamp: f.now,
+                    },
+                );
+            }
+        }
+        assert_eq!(f.sync(), 5);
+        assert_eq!(
+            f.events().last().map(|e| e.1.clone()),
+            Some("New size: 5; reason: cpu resource utilization (percentage of request) above target".into())
+        );
+        assert_eq!(
+            f.hpa().status.current_metrics[0],
+            Some(MetricValueStatus {
+                average_value: Some(20000),
+                ..MetricValueStatus::default()
+            })
+        );
+        assert_eq!(
+            crate::simulation::hpa_observe::targets(f.hpa()),
+            "qps: 20/15, cpu: 50%/30%"
+        );
+    }
+
+    #[test]
+    fn pods_metric_alone_scales() {
+        // TestScaleUpCM: qps 20/10/30 against an average of 15 -> 4.
+        let mut f = fx(
+            3,
+            &[1000; 3],
+            &[],
+            "  minReplicas: 2\n  maxReplicas: 6\n  metrics: [{type: Pods, pods: {metric: {name: qps}, target: {type: AverageValue, averageValue: '15'}}}]\n",
+            cfg(),
+        );
+        {
+            let mut r = f.metrics.borrow_mut();
+            for (i, v) in [20000, 10000, 30000].into_iter().enumerate() {
+                let id = f.pods[i];
+                let uid = f.store.pods.get(id).expect("pod").meta.uid;
+                r.set_pod_metric(
+                    id,
+                    uid,
+                    "qps",
+                    MetricValue {
+                        milli: v,
+                        timestamp: f.now,
+                    },
+                );
+            }
+        }
+        assert_eq!(f.sync(), 4);
+        assert_eq!(
+            f.events().last().map(|e| e.1.clone()),
+            Some("New size: 4; reason: pods metric qps above target".into())
+        );
+    }
+
+    #[test]
+    fn object_metric_scales_and_clamps_at_max() {
+        // TestScaleUpCMObject: qps of a Deployment at 40 against a Value of 10 with 3 ready
+        // pods -> 12, clamped to maxReplicas 6 (TooManyReplicas).
+        let mut f = fx(
+            3,
+            &[1000; 3],
+            &[],
+            "  minReplicas: 2\n  maxReplicas: 6\n  metrics: [{type: Object, object: {describedObject: {apiVersion: apps/v1, kind: Deployment, name: some-deployment}, metric: {name: qps}, target: {type: Value, value: '10'}}}]\n",
+            cfg(),
+        );
+        f.metrics.borrow_mut().set_object_metric(
+            ObjectMetricKey {
+                kind: Kind::Deployment,
+                namespace: "default".into(),
+                name: "some-deployment".into(),
+                metric: "qps".into(),
+            },
+            MetricValue {
+                milli: 40000,
+                timestamp: f.now,
+            },
+        );
+        assert_eq!(f.sync(), 6);
+        assert_eq!(
+            f.condition(SCALING_LIMITED),
+            (ConditionStatus::True, "TooManyReplicas".into())
+        );
+        assert_eq!(
+            f.events().last().map(|e| e.1.clone()),
+            Some("New size: 6; reason: Deployment metric qps above target".into())
+        );
+    }
+
+    #[test]
+    fn max_replicas_limit_sets_scaling_limited() {
+        // TestMaxReplicas: levels 8000/9500/1000 of 0.9/1.0/1.1 CPU against 90 %: 21,
+        // limited to maxReplicas 5.
+        let mut f = fx(
+            3,
+            &[900, 1000, 1100],
+            &[],
+            "  minReplicas: 2\n  maxReplicas: 5\n  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 90}}}]\n",
+            cfg(),
+        );
+        f.cpu(&[Some(8000), Some(9500), Some(1000)]);
+        assert_eq!(f.sync(), 5);
+        assert_eq!(
+            f.condition(SCALING_LIMITED),
+            (ConditionStatus::True, "TooManyReplicas".into())
+        );
+    }
+
+    #[test]
+    fn min_replicas_limit_sets_scaling_limited() {
+        // TestMinReplicas: levels 10/95/10 of 0.9/1.0/1.1 CPU against 90 %: 1, limited to
+        // minReplicas 2 (a zero downscale window so the first recommendation ages out).
+        let mut f = fx(
+            3,
+            &[900, 1000, 1100],
+            &[],
+            "  minReplicas: 2\n  maxReplicas: 5\n  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 90}}}]\n",
+            HpaConfig {
+                downscale_stabilization_seconds: 0,
+                ..cfg()
+            },
+        );
+        f.cpu(&[Some(10), Some(95), Some(10)]);
+        assert_eq!(
+            f.sync(),
+            3,
+            "the initial recommendation is as new as the sync"
+        );
+        f.cpu(&[Some(10), Some(95), Some(10)]);
+        assert_eq!(f.sync(), 2);
+        assert_eq!(
+            f.condition(SCALING_LIMITED),
+            (ConditionStatus::True, "TooFewReplicas".into())
+        );
+    }
+
+    #[test]
+    fn behavior_policy_limits_the_rate() {
+        // derived (convertDesiredReplicasWithBehaviorRate): scaleUp allows 1 pod per
+        // 60 s; demand for 5 from 3 gives 4, then nothing more until the event ages out.
+        let mut f = fx(
+            3,
+            &[1000; 3],
+            &[],
+            "  minReplicas: 1\n  maxReplicas: 10\n  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 30}}}]\n  behavior: {scaleUp: {policies: [{type: Pods, value: 1, periodSeconds: 60}]}}\n",
+            cfg(),
+        );
+        let first = f.now + SimDuration::from_secs(15);
+        f.cpu(&[Some(300), Some(500), Some(700)]);
+        assert_eq!(f.sync(), 4);
+        assert_eq!(
+            f.condition(SCALING_LIMITED),
+            (ConditionStatus::True, "ScaleUpLimit".into())
+        );
+        f.settle_status();
+        // 4 pods are wanted at 50 % each -> 7, still one per minute.
+        let mut seen = vec![];
+        for _ in 0..5 {
+            f.cpu(&[Some(500), Some(500), Some(500)]);
+            seen.push(f.sync());
+        }
+        // Syncs at +15..+75 s after the first rescale: the event leaves the 60 s period
+        // at +60 s (strictly newer than now - 60 s counts).
+        assert_eq!(seen, vec![4, 4, 4, 5, 5]);
+        assert_eq!(f.now, first + SimDuration::from_secs(75));
+    }
+
+    #[test]
+    fn missing_target_is_failed_get_scale() {
+        // derived (reconcileAutoscaler's scale lookup): the target was deleted.
+        let mut f = fx(3, &[1000; 3], &[], "  maxReplicas: 5\n", cfg());
+        let id = f.store.deployments.id_of("default", "web").expect("dep");
+        f.store.delete_object(Kind::Deployment, id, f.now);
+        f.now += SimDuration::from_secs(15);
+        assert_eq!(
+            f.reconcile(),
+            Next::RequeueAfter(SimDuration::from_secs(15))
+        );
+        assert_eq!(
+            f.events(),
+            vec![(
+                "FailedGetScale",
+                "deployments.apps \"web\" not found".to_string()
+            )]
+        );
+        let c = f.hpa().status.condition(ABLE_TO_SCALE).expect("condition");
+        assert_eq!(c.status, ConditionStatus::False);
+        assert_eq!(
+            c.message,
+            "the HPA controller was unable to get the target's current scale: deployments.apps \"web\" not found"
+        );
+    }
+
+    #[test]
+    fn below_min_scales_without_metrics_and_zero_disables() {
+        // TestMinReplicas' bounds branch (derived): 1 replica under minReplicas 2 goes to 2
+        // before any metric is read; 0 replicas disable scaling (ScalingDisabled).
+        let mut f = fx(
+            1,
+            &[1000],
+            &[],
+            "  minReplicas: 2\n  maxReplicas: 5\n",
+            cfg(),
+        );
+        assert_eq!(f.sync(), 2);
+        assert_eq!(
+            f.events(),
+            vec![(
+                "SuccessfulRescale",
+                "New size: 2; reason: Current number of replicas below Spec.MinReplicas"
+                    .to_string()
+            )]
+        );
+        let id = f.store.deployments.id_of("default", "web").expect("dep");
+        f.store
+            .update_deployment(id, f.now, true, |d| d.replicas = 0);
+        assert_eq!(f.sync(), 0);
+        assert_eq!(
+            f.condition(SCALING_ACTIVE),
+            (ConditionStatus::False, "ScalingDisabled".into())
+        );
+        assert_eq!(f.hpa().status.desired_replicas, 0);
+    }
+
+    #[test]
+    fn external_metrics_fail_as_without_an_adapter() {
+        // derived (computeStatusForExternalMetric with no external metrics API).
+        let mut f = fx(
+            3,
+            &[1000; 3],
+            &[],
+            "  maxReplicas: 5\n  metrics: [{type: External, external: {metric: {name: queue}, target: {type: Value, value: '10'}}}]\n",
+            cfg(),
+        );
+        f.sync();
+        let ev = f.events();
+        assert_eq!(ev[0].0, "FailedGetExternalMetric");
+        assert!(ev[1].1.starts_with(
+            "invalid metrics (1 invalid out of 1), first error is: failed to get external metric queue: unable to get external metric default/queue/"
+        ), "{}", ev[1].1);
+        assert_eq!(
+            f.condition(SCALING_ACTIVE),
+            (ConditionStatus::False, "FailedGetExternalMetric".into())
+        );
+    }
+
+    #[test]
+    fn deleted_hpa_stops_its_timer() {
+        let mut f = fx(3, &[1000; 3], &[], "  maxReplicas: 5\n", cfg());
+        f.store
+            .delete_object(Kind::HorizontalPodAutoscaler, f.hpa_id, f.now);
+        assert_eq!(f.reconcile(), Next::Done);
+    }
+}
