@@ -119,7 +119,16 @@ pub fn targets(h: &HorizontalPodAutoscaler) -> String {
                 milli_text(v),
             ),
         };
-        list.push(format!("{label}: {current}/{target}"));
+        // Object and External AverageValue targets are per pod: kubectl adds "(avg)".
+        let avg = matches!(
+            (spec, spec.target()),
+            (
+                MetricSpec::Object { .. } | MetricSpec::External { .. },
+                MetricTarget::AverageValue(_)
+            )
+        );
+        let suffix = if avg { " (avg)" } else { "" };
+        list.push(format!("{label}: {current}/{target}{suffix}"));
     }
     let out = list.join(", ");
     if specs.len() > 2 {
@@ -172,4 +181,22 @@ pub fn summary(store: &Store) -> serde_json::Map<String, serde_json::Value> {
         );
     }
     out
+}
+
+/// Plot markers for the HPAs' rescales (from the journal's `SuccessfulRescale` Events):
+/// `hpa/NAME: New size: N`.
+pub fn rescale_markers(
+    journal: &[crate::api::store::JournalEntry],
+) -> Vec<(crate::engine::SimTime, String)> {
+    journal
+        .iter()
+        .filter(|e| e.reason == "SuccessfulRescale")
+        .map(|e| {
+            let size = e.message.split(';').next().unwrap_or(&e.message);
+            (
+                crate::engine::SimTime::ZERO + crate::engine::SimDuration::from_millis(e.t_ms),
+                format!("hpa/{}: {size}", e.name),
+            )
+        })
+        .collect()
 }

@@ -217,6 +217,13 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
     let end = rt.run()?;
     let expectations = rt.trackers.iter().map(Tracker::result).collect();
     let journal = rt.store.take_journal();
+    let mut markers: Vec<(SimTime, String)> = scenario
+        .actions
+        .iter()
+        .map(|a| (a.at, a.description.clone()))
+        .collect();
+    markers.extend(hpa_observe::rescale_markers(&journal));
+    markers.sort_by_key(|(t, _)| *t);
     Ok(RunOutput {
         scenario: scenario.name.clone(),
         seed,
@@ -226,11 +233,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         metrics: rt.metrics,
         journal,
         expectations,
-        markers: scenario
-            .actions
-            .iter()
-            .map(|a| (a.at, a.description.clone()))
-            .collect(),
+        markers,
         truncated: rt.queue.processed() >= opts.limits.max_events,
         store: rt.store,
     })

@@ -28,6 +28,13 @@ fn autoscale_action_enforces_bounds() {
         .column("hpa/default/web:desired")
         .expect("hpa column");
     assert_eq!(desired.last().copied(), Some(6.0));
+    assert!(
+        out.markers
+            .iter()
+            .any(|(t, m)| t.as_secs() == 75 && m == "hpa/web: New size: 3"),
+        "{:?}",
+        out.markers
+    );
     let summary = kubetwin::report::writer::summary(&out);
     assert_eq!(summary["hpa"]["web"]["scale_ups"], 1);
     assert_eq!(summary["hpa"]["web"]["scale_downs"], 1);
