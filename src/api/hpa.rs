@@ -265,14 +265,7 @@ fn object_reference(
         if value.is_empty() {
             return fail(format!("{field}.{sub}"), "Required value");
         }
-        if value == "." || value == ".." || value.contains('/') || value.contains('%') {
-            return fail(
-                format!("{field}.{sub}"),
-                format!(
-                    "Invalid value: {value:?}: may not be '.' or '..' and may not contain '/' or '%'"
-                ),
-            );
-        }
+        path_segment(&format!("{field}.{sub}"), value)?;
     }
     Ok(ObjectReference {
         api_version: r.api_version.clone().unwrap_or_default(),
@@ -281,71 +274,98 @@ fn object_reference(
     })
 }
 
-/// Port of validateMetricTarget: the type is one of the three, and the value it names
-/// is positive.
-fn metric_target(field: &str, t: &wire::MetricTarget) -> Result<MetricTarget, ConvertError> {
-    if t.type_.is_empty() {
-        return fail(format!("{field}.type"), "must specify a metric target type");
-    }
-    let out = match t.type_.as_str() {
-        "Utilization" => match t.average_utilization {
-            Some(u) => MetricTarget::Utilization(u),
-            None => {
-                return fail(
-                    format!("{field}.averageUtilization"),
-                    "must set averageUtilization for a Utilization target",
-                );
-            }
-        },
-        "AverageValue" => match &t.average_value {
-            Some(q) => {
-                MetricTarget::AverageValue(quantity_milli(&format!("{field}.averageValue"), q)?)
-            }
-            None => {
-                return fail(
-                    format!("{field}.averageValue"),
-                    "must set averageValue for an AverageValue target",
-                );
-            }
-        },
-        "Value" => match &t.value {
-            Some(q) => MetricTarget::Value(quantity_milli(&format!("{field}.value"), q)?),
-            None => {
-                return fail(
-                    format!("{field}.value"),
-                    "must set value for a Value target",
-                );
-            }
-        },
-        other => {
-            return fail(
-                format!("{field}.type"),
-                format!(
-                    "Invalid value: {other:?}: must be either Utilization, Value, or AverageValue"
-                ),
-            );
-        }
-    };
-    match out {
-        MetricTarget::Value(v) if v <= 0 => fail(format!("{field}.value"), "must be positive"),
-        MetricTarget::AverageValue(v) if v <= 0 => {
-            fail(format!("{field}.averageValue"), "must be positive")
-        }
-        MetricTarget::Utilization(u) if u < 1 => fail(
-            format!("{field}.averageUtilization"),
-            "must be greater than 0",
-        ),
-        _ => Ok(out),
-    }
+/// A target's set values in milli-units, after validateMetricTarget.
+#[derive(Debug, Clone, Copy)]
+struct TargetValues {
+    type_is_value: bool,
+    type_is_average_value: bool,
+    value: Option<i64>,
+    average_value: Option<i64>,
+    average_utilization: Option<i32>,
 }
 
+/// Port of validateMetricTarget: a known type, and every value that is set positive
+/// (upstream checks what is set, not what the type names).
+fn metric_target(field: &str, t: &wire::MetricTarget) -> Result<TargetValues, ConvertError> {
+    if t.type_.is_empty() {
+        return fail(
+            format!("{field}.type"),
+            "Required value: must specify a metric target type",
+        );
+    }
+    if !matches!(t.type_.as_str(), "Utilization" | "Value" | "AverageValue") {
+        return fail(
+            format!("{field}.type"),
+            format!(
+                "Invalid value: {:?}: must be either Utilization, Value, or AverageValue",
+                t.type_
+            ),
+        );
+    }
+    let value = t
+        .value
+        .as_ref()
+        .map(|q| quantity_milli(&format!("{field}.value"), q))
+        .transpose()?;
+    if let Some(v) = value
+        && v <= 0
+    {
+        return fail(
+            format!("{field}.value"),
+            format!(
+                "Invalid value: {:?}: must be positive",
+                t.value.as_ref().map(|q| &q.0).unwrap_or(&String::new())
+            ),
+        );
+    }
+    let average_value = t
+        .average_value
+        .as_ref()
+        .map(|q| quantity_milli(&format!("{field}.averageValue"), q))
+        .transpose()?;
+    if let Some(v) = average_value
+        && v <= 0
+    {
+        return fail(
+            format!("{field}.averageValue"),
+            format!(
+                "Invalid value: {:?}: must be positive",
+                t.average_value
+                    .as_ref()
+                    .map(|q| &q.0)
+                    .unwrap_or(&String::new())
+            ),
+        );
+    }
+    if let Some(u) = t.average_utilization
+        && u < 1
+    {
+        return fail(
+            format!("{field}.averageUtilization"),
+            format!("Invalid value: {u}: must be greater than 0"),
+        );
+    }
+    Ok(TargetValues {
+        type_is_value: t.type_ == "Value",
+        type_is_average_value: t.type_ == "AverageValue",
+        value,
+        average_value,
+        average_utilization: t.average_utilization,
+    })
+}
+
+/// Port of validateMetricIdentifier: a name that is a valid path segment.
 fn metric_identifier(
     field: &str,
     m: &wire::MetricIdentifier,
 ) -> Result<MetricIdentifier, ConvertError> {
     if m.name.is_empty() {
-        return fail(format!("{field}.name"), "must specify a metric name");
+        return fail(
+            format!("{field}.name"),
+            "Required value: must specify a metric name",
+        );
     }
+    path_segment(&format!("{field}.name"), &m.name)?;
     let selector = m
         .selector
         .as_ref()
@@ -357,18 +377,177 @@ fn metric_identifier(
     })
 }
 
-/// Port of validateMetricSpec and the per-source validators.
-fn metric_spec(field: &str, m: &wire::MetricSpec) -> Result<MetricSpec, ConvertError> {
-    if m.type_.is_empty() {
-        return fail(format!("{field}.type"), "must specify a metric source type");
+/// Upstream IsValidPathSegmentName.
+fn path_segment(field: &str, value: &str) -> Result<(), ConvertError> {
+    if value == "." || value == ".." {
+        return fail(
+            field,
+            format!("Invalid value: {value:?}: may not be '{value}'"),
+        );
     }
-    let given = [
-        ("object", m.object.is_some()),
-        ("pods", m.pods.is_some()),
-        ("resource", m.resource.is_some()),
-        ("containerResource", m.container_resource.is_some()),
-        ("external", m.external.is_some()),
-    ];
+    for c in ['/', '%'] {
+        if value.contains(c) {
+            return fail(
+                field,
+                format!("Invalid value: {value:?}: may not contain '{c}'"),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// validateResourceSource / validateContainerResourceSource's target rule; the
+/// controller then uses averageValue when set, else averageUtilization.
+fn resource_target(f: &str, t: &wire::MetricTarget) -> Result<MetricTarget, ConvertError> {
+    let v = metric_target(&format!("{f}.target"), t)?;
+    match (v.average_value, v.average_utilization) {
+        (None, None) => fail(
+            format!("{f}.target.averageUtilization"),
+            "Required value: must set either a target raw value or a target utilization",
+        ),
+        (Some(_), Some(_)) => fail(
+            format!("{f}.target.averageValue"),
+            "Forbidden: may not set both a target raw value and a target utilization",
+        ),
+        (Some(a), None) => Ok(MetricTarget::AverageValue(a)),
+        (None, Some(u)) => Ok(MetricTarget::Utilization(u)),
+    }
+}
+
+/// Port of validateObjectSource, validateExternalSource, validatePodsSource,
+/// validateResourceSource and validateContainerResourceSource.
+fn metric_source(
+    field: &str,
+    which: &str,
+    m: &wire::MetricSpec,
+) -> Result<MetricSpec, ConvertError> {
+    let f = format!("{field}.{which}");
+    match which {
+        "object" => {
+            let o = m.object.as_ref().expect("present");
+            let described = object_reference(&format!("{f}.describedObject"), &o.described_object)?;
+            let metric = metric_identifier(&format!("{f}.metric"), &o.metric)?;
+            let v = metric_target(&format!("{f}.target"), &o.target)?;
+            if v.value.is_none() && v.average_value.is_none() {
+                return fail(
+                    format!("{f}.target.averageValue"),
+                    "Required value: must set either a target value or averageValue",
+                );
+            }
+            // computeStatusForObjectMetric dispatches on the type; a type naming a value
+            // that is not set would fail every sync (or crash) upstream: refused here.
+            let target = match (
+                v.type_is_value,
+                v.type_is_average_value,
+                v.value,
+                v.average_value,
+            ) {
+                (true, _, Some(x), _) => MetricTarget::Value(x),
+                (_, true, _, Some(x)) => MetricTarget::AverageValue(x),
+                _ => {
+                    return fail(
+                        format!("{f}.target.type"),
+                        "invalid object metric source: neither a value target nor an average value target was set",
+                    );
+                }
+            };
+            Ok(MetricSpec::Object {
+                described,
+                metric,
+                target,
+            })
+        }
+        "external" => {
+            let e = m.external.as_ref().expect("present");
+            let metric = metric_identifier(&format!("{f}.metric"), &e.metric)?;
+            let v = metric_target(&format!("{f}.target"), &e.target)?;
+            let target = match (v.value, v.average_value) {
+                (None, None) => {
+                    return fail(
+                        format!("{f}.target.averageValue"),
+                        "Required value: must set either a target value for metric or a per-pod target",
+                    );
+                }
+                (Some(_), Some(_)) => {
+                    return fail(
+                        format!("{f}.target.value"),
+                        "Forbidden: may not set both a target value for metric and a per-pod target",
+                    );
+                }
+                (None, Some(a)) => MetricTarget::AverageValue(a),
+                (Some(x), None) => MetricTarget::Value(x),
+            };
+            Ok(MetricSpec::External { metric, target })
+        }
+        "pods" => {
+            let p = m.pods.as_ref().expect("present");
+            let metric = metric_identifier(&format!("{f}.metric"), &p.metric)?;
+            let v = metric_target(&format!("{f}.target"), &p.target)?;
+            let Some(a) = v.average_value else {
+                return fail(
+                    format!("{f}.target.averageValue"),
+                    "Required value: must specify a positive target averageValue",
+                );
+            };
+            Ok(MetricSpec::Pods {
+                metric,
+                target: MetricTarget::AverageValue(a),
+            })
+        }
+        "resource" => {
+            let r = m.resource.as_ref().expect("present");
+            if r.name.is_empty() {
+                return fail(
+                    format!("{f}.name"),
+                    "Required value: must specify a resource name",
+                );
+            }
+            let target = resource_target(&f, &r.target)?;
+            Ok(MetricSpec::Resource {
+                name: r.name.clone(),
+                target,
+            })
+        }
+        _ => {
+            let r = m.container_resource.as_ref().expect("present");
+            if r.name.is_empty() {
+                return fail(
+                    format!("{f}.name"),
+                    "Required value: must specify a resource name",
+                );
+            }
+            if r.container.is_empty() {
+                return fail(
+                    format!("{f}.container"),
+                    "Required value: must specify a container",
+                );
+            }
+            super::convert::validate_name(&r.container).map_err(|message| ConvertError {
+                field: format!("{f}.container"),
+                message,
+            })?;
+            let target = resource_target(&f, &r.target)?;
+            Ok(MetricSpec::ContainerResource {
+                name: r.name.clone(),
+                container: r.container.clone(),
+                target,
+            })
+        }
+    }
+}
+
+/// Port of validateMetricSpec, in upstream's order: the type, the first source present
+/// (object, external, pods, resource, containerResource), the source the type names,
+/// then any other source.
+fn metric_spec(field: &str, m: &wire::MetricSpec) -> Result<MetricSpec, ConvertError> {
+    const SUPPORTED: &str =
+        "supported values: \"ContainerResource\", \"External\", \"Object\", \"Pods\", \"Resource\"";
+    if m.type_.is_empty() {
+        return fail(
+            format!("{field}.type"),
+            "Required value: must specify a metric source type",
+        );
+    }
     let own = match m.type_.as_str() {
         "Object" => "object",
         "Pods" => "pods",
@@ -378,123 +557,40 @@ fn metric_spec(field: &str, m: &wire::MetricSpec) -> Result<MetricSpec, ConvertE
         other => {
             return fail(
                 format!("{field}.type"),
-                format!(
-                    "Unsupported value: {other:?}: supported values: \"ContainerResource\", \"External\", \"Object\", \"Pods\", \"Resource\""
-                ),
+                format!("Unsupported value: {other:?}: {SUPPORTED}"),
             );
         }
     };
-    for (name, set) in given {
-        if set && name != own {
-            return fail(
-                format!("{field}.{name}"),
-                "must populate the given metric source only",
-            );
-        }
-    }
-    let missing = || {
-        fail(
+    let present: Vec<&str> = [
+        ("object", m.object.is_some()),
+        ("external", m.external.is_some()),
+        ("pods", m.pods.is_some()),
+        ("resource", m.resource.is_some()),
+        ("containerResource", m.container_resource.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(n, set)| set.then_some(n))
+    .collect();
+    let Some(first) = present.first() else {
+        return fail(
             format!("{field}.{own}"),
-            "must populate information for the given metric source",
-        )
+            "Required value: must populate information for the given metric source",
+        );
     };
-    match own {
-        "object" => {
-            let Some(o) = &m.object else { return missing() };
-            let f = format!("{field}.object");
-            let described = object_reference(&format!("{f}.describedObject"), &o.described_object)?;
-            let metric = metric_identifier(&format!("{f}.metric"), &o.metric)?;
-            let target = metric_target(&format!("{f}.target"), &o.target)?;
-            if matches!(target, MetricTarget::Utilization(_)) {
-                return fail(
-                    format!("{f}.target"),
-                    "must set either a target value or averageValue",
-                );
-            }
-            Ok(MetricSpec::Object {
-                described,
-                metric,
-                target,
-            })
-        }
-        "pods" => {
-            let Some(p) = &m.pods else { return missing() };
-            let f = format!("{field}.pods");
-            let metric = metric_identifier(&format!("{f}.metric"), &p.metric)?;
-            let target = metric_target(&format!("{f}.target"), &p.target)?;
-            if !matches!(target, MetricTarget::AverageValue(_)) {
-                return fail(
-                    format!("{f}.target.averageValue"),
-                    "must specify a positive target averageValue",
-                );
-            }
-            Ok(MetricSpec::Pods { metric, target })
-        }
-        "resource" => {
-            let Some(r) = &m.resource else {
-                return missing();
-            };
-            let f = format!("{field}.resource");
-            if r.name.is_empty() {
-                return fail(format!("{f}.name"), "must specify a resource name");
-            }
-            let target = resource_target(&f, &r.target)?;
-            Ok(MetricSpec::Resource {
-                name: r.name.clone(),
-                target,
-            })
-        }
-        "containerResource" => {
-            let Some(r) = &m.container_resource else {
-                return missing();
-            };
-            let f = format!("{field}.containerResource");
-            if r.name.is_empty() {
-                return fail(format!("{f}.name"), "must specify a resource name");
-            }
-            if r.container.is_empty() {
-                return fail(format!("{f}.container"), "must specify a container");
-            }
-            let target = resource_target(&f, &r.target)?;
-            Ok(MetricSpec::ContainerResource {
-                name: r.name.clone(),
-                container: r.container.clone(),
-                target,
-            })
-        }
-        _ => {
-            let Some(e) = &m.external else {
-                return missing();
-            };
-            let f = format!("{field}.external");
-            let metric = metric_identifier(&format!("{f}.metric"), &e.metric)?;
-            let target = metric_target(&format!("{f}.target"), &e.target)?;
-            if matches!(target, MetricTarget::Utilization(_)) {
-                return fail(
-                    format!("{f}.target"),
-                    "must set either a target value for metric or a per-pod target",
-                );
-            }
-            Ok(MetricSpec::External { metric, target })
-        }
-    }
-}
-
-fn resource_target(f: &str, t: &wire::MetricTarget) -> Result<MetricTarget, ConvertError> {
-    let target = metric_target(&format!("{f}.target"), t)?;
-    if t.average_utilization.is_some() && t.average_value.is_some() {
+    let spec = metric_source(field, first, m)?;
+    if !present.contains(&own) {
         return fail(
-            format!("{f}.target.averageValue"),
-            "may not set both a target raw value and a target utilization",
+            format!("{field}.{own}"),
+            "Required value: must populate information for the given metric source",
         );
     }
-    if matches!(target, MetricTarget::Value(_)) {
+    if let Some(other) = present.iter().find(|n| **n != own) {
         return fail(
-            format!("{f}.target.type"),
-            "must set either a target raw value or a target utilization",
+            format!("{field}.{other}"),
+            "Forbidden: must populate the given metric source only",
         );
     }
-    Ok(target)
+    Ok(spec)
 }
 
 /// Port of validateScalingRules / validateScalingPolicy on the user's rules (before the
@@ -609,7 +705,6 @@ fn scaling_rules(
 /// Converts, defaults and validates an `autoscaling/v2` spec (field paths relative to
 /// the object).
 pub fn convert_spec(spec: &wire::HorizontalPodAutoscalerSpec) -> Result<HpaSpec, ConvertError> {
-    let target = object_reference("spec.scaleTargetRef", &spec.scale_target_ref)?;
     let min = spec.min_replicas.unwrap_or(1);
     if min < 1 {
         return fail(
@@ -635,6 +730,7 @@ pub fn convert_spec(spec: &wire::HorizontalPodAutoscalerSpec) -> Result<HpaSpec,
             ),
         );
     }
+    let target = object_reference("spec.scaleTargetRef", &spec.scale_target_ref)?;
     let metrics = match spec.metrics.as_deref() {
         None | Some([]) => vec![MetricSpec::Resource {
             name: "cpu".into(),
@@ -748,7 +844,7 @@ mod tests {
             ),
             (
                 "maxReplicas: 3\nmetrics: [{type: Resource, resource: {name: cpu, target: {type: Value, value: '1'}}}]\n",
-                "spec.metrics[0].resource.target.type",
+                "spec.metrics[0].resource.target.averageUtilization",
                 "raw value or a target utilization",
             ),
             (
@@ -784,6 +880,30 @@ mod tests {
         }
         let e = spec("scaleTargetRef: {kind: Deployment, name: ''}\nmaxReplicas: 3\n").unwrap_err();
         assert_eq!(e.field, "spec.scaleTargetRef.name");
+        // Upstream's order: replica bounds before the target reference.
+        let e = spec("scaleTargetRef: {kind: Deployment, name: ''}\nmaxReplicas: 0\n").unwrap_err();
+        assert_eq!(e.field, "spec.maxReplicas");
+        // Sources are validated by presence, the first present one first.
+        let e = spec(&format!(
+            "{TARGET}maxReplicas: 3\nmetrics: [{{type: Pods, resource: {{name: cpu, target: {{type: Utilization, averageUtilization: 50}}}}}}]\n"
+        ))
+        .unwrap_err();
+        assert_eq!(e.field, "spec.metrics[0].pods");
+        let e = spec(&format!(
+            "{TARGET}maxReplicas: 3\nmetrics: [{{type: External, external: {{metric: {{name: q}}, target: {{type: Value, value: '1', averageValue: '1'}}}}}}]\n"
+        ))
+        .unwrap_err();
+        assert_eq!(e.field, "spec.metrics[0].external.target.value");
+        // A Resource target is what is set, whatever the type says (the controller reads
+        // averageValue first).
+        let s = spec(&format!(
+            "{TARGET}maxReplicas: 3\nmetrics: [{{type: Resource, resource: {{name: memory, target: {{type: Utilization, averageValue: 1Gi}}}}}}]\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            s.metrics[0].target(),
+            MetricTarget::AverageValue(1024 * 1024 * 1024 * 1000)
+        );
     }
 
     #[test]
