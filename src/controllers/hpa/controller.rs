@@ -1136,6 +1136,38 @@ mod tests {
     }
 
     #[test]
+    fn fresh_cpu_samples_of_starting_pods_are_ignored() {
+        // derived (groupPods' CPU initialization period): pod 0 started 60 s ago and
+        // turned Ready 20 s ago, so its 30 s sample still covers its unready time and it
+        // counts as unready (0 %) when scaling up: 40 % -> 4 instead of 50 % -> 5. After
+        // the 5 m initialization period only never-ready pods are ignored.
+        let mut f = fx(
+            3,
+            &[1000; 3],
+            &[],
+            "  minReplicas: 2\n  maxReplicas: 10\n  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 30}}}]\n",
+            cfg(),
+        );
+        let sync_at = f.now + SimDuration::from_secs(15);
+        let p0 = f.pods[0];
+        f.store.update_pod(p0, f.now, |p| {
+            p.status.start_time = Some(SimTime::from_secs(sync_at.as_secs() - 60));
+            p.status.ready_transition = Some(SimTime::from_secs(sync_at.as_secs() - 20));
+        });
+        f.cpu(&[Some(300), Some(500), Some(700)]);
+        assert_eq!(f.sync(), 4);
+        let mut g = fx(
+            3,
+            &[1000; 3],
+            &[],
+            "  minReplicas: 2\n  maxReplicas: 10\n  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 30}}}]\n",
+            cfg(),
+        );
+        g.cpu(&[Some(300), Some(500), Some(700)]);
+        assert_eq!(g.sync(), 5, "all three pods count once initialized");
+    }
+
+    #[test]
     fn failed_pods_are_ignored() {
         // TestScaleUpIgnoresFailedPods: two Running pods at 500/700 of 1 CPU, two Failed
         // pods: 60 % of target 30 % over 2 pods -> 4.
