@@ -1506,6 +1506,40 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// Invariant (derived from reconcileAutoscaler and the legacy rules): whatever the
+        /// usage, every sync leaves the target within [min, max], never grows it past
+        /// the default scale-up policies (max(+4, +100 %)) in one step, and the status reports the scale it saw.
+        #[test]
+        fn syncs_stay_within_bounds(
+            levels in proptest::collection::vec(proptest::collection::vec(0i64..4000, 3), 1..6),
+            min in 1i32..4,
+            extra in 0i32..8,
+        ) {
+            let max = min + extra;
+            let mut f = fx(
+                3,
+                &[1000; 3],
+                &[],
+                &format!("  minReplicas: {min}\n  maxReplicas: {max}\n  metrics: [{{type: Resource, resource: {{name: cpu, target: {{type: Utilization, averageUtilization: 60}}}}}}]\n  behavior: {{scaleDown: {{stabilizationWindowSeconds: 0}}}}\n"),
+                cfg(),
+            );
+            for l in &levels {
+                let before = f.replicas();
+                let lv: Vec<Option<i64>> = l.iter().map(|v| Some(*v)).collect();
+                f.cpu(&lv);
+                let after = f.sync();
+                proptest::prop_assert!((min..=max).contains(&after), "{before} -> {after}");
+                // The default scale-up behavior: the larger of +4 pods and +100 % per 15 s.
+                proptest::prop_assert!(after <= (before + 4).max(2 * before).max(min));
+                proptest::prop_assert_eq!(f.hpa().status.current_replicas, before);
+                proptest::prop_assert_eq!(f.hpa().status.desired_replicas, after);
+            }
+        }
+    }
+
     #[test]
     fn deleted_hpa_stops_its_timer() {
         let mut f = fx(3, &[1000; 3], &[], "  maxReplicas: 5\n", cfg());
