@@ -83,6 +83,9 @@ pub struct HpaController {
     metrics: SharedMetrics,
     config: HpaConfig,
     state: BTreeMap<u32, HpaState>,
+    /// The selector each HPA last read from its target's scale (upstream's hpaSelectors),
+    /// with its namespace and name: used to find pods controlled by several HPAs.
+    selectors: BTreeMap<u32, (String, String, LabelSelector)>,
 }
 
 /// The `/scale` subresource of a target.
@@ -111,6 +114,14 @@ impl MetricError {
             error,
         }
     }
+}
+
+/// The store id of an HPA (by namespace and name).
+fn hpa_id(store: &Store, hpa: &HorizontalPodAutoscaler) -> u32 {
+    store
+        .hpas
+        .id_of(&hpa.meta.namespace, &hpa.meta.name)
+        .unwrap_or(u32::MAX)
 }
 
 fn secs(t: SimTime) -> i64 {
@@ -177,6 +188,7 @@ impl HpaController {
             metrics,
             config,
             state: BTreeMap::new(),
+            selectors: BTreeMap::new(),
         }
     }
 
@@ -507,16 +519,60 @@ impl HpaController {
     /// Port of computeReplicasForMetrics: the largest proposal over the metrics, or an
     /// error when every metric failed, or some failed and the rest would scale down.
     fn compute_replicas_for_metrics(
-        &self,
+        &mut self,
         ctx: &mut Ctx<'_>,
         hpa: &HorizontalPodAutoscaler,
         scale: &Scale,
         status: &mut crate::api::hpa::HpaStatus,
     ) -> Result<(i32, String, Vec<MetricStatus>), String> {
         let ns = &hpa.meta.namespace;
-        let pods: Vec<(u32, HpaPod)> = ctx
-            .store
-            .select_pods(ns, &scale.selector)
+        let ids = ctx.store.select_pods(ns, &scale.selector);
+        // validateAndParseSelector: record this HPA's selector, then refuse pods that more
+        // than one HPA selects.
+        self.selectors.insert(
+            hpa_id(ctx.store, hpa),
+            (ns.clone(), hpa.meta.name.clone(), scale.selector.clone()),
+        );
+        let mut selecting: Vec<String> = self
+            .selectors
+            .values()
+            .filter(|(n, _, sel)| {
+                n == ns
+                    && ids.iter().any(|id| {
+                        ctx.store
+                            .pods
+                            .get(*id)
+                            .is_some_and(|p| sel.matches(&p.meta.labels))
+                    })
+            })
+            .map(|(n, name, _)| format!("{n}/{name}"))
+            .collect();
+        if selecting.len() > 1 {
+            selecting.sort();
+            let msg = format!(
+                "pods by selector {} are controlled by multiple HPAs: [{}]",
+                scale.selector,
+                selecting.join(" ")
+            );
+            let m = msg.clone();
+            ctx.store.record_event(
+                ctx.now,
+                Kind::HorizontalPodAutoscaler,
+                ns,
+                &hpa.meta.name,
+                "AmbiguousSelector",
+                || m,
+            );
+            status.set_condition(
+                SCALING_ACTIVE,
+                ConditionStatus::False,
+                "AmbiguousSelector",
+                msg.clone(),
+                ctx.now,
+            );
+            return Err(msg);
+        }
+        let pods: Vec<(u32, HpaPod)> = ids
             .into_iter()
             .filter_map(|id| ctx.store.pods.get(id).map(|p| (id, hpa_pod(p))))
             .collect();
@@ -811,6 +867,7 @@ impl Controller for HpaController {
             // deleteHPA / reconcileKey's not-found branch drop the history.
             Op::Deleted => {
                 self.state.remove(&change.id);
+                self.selectors.remove(&change.id);
             }
             // An update while the HPA already waits in the delaying queue changes nothing.
             Op::Modified => {}
@@ -820,6 +877,7 @@ impl Controller for HpaController {
     fn reconcile(&mut self, key: Key, ctx: &mut Ctx<'_>) -> Next {
         let Some(hpa) = ctx.store.hpas.get(key.id) else {
             self.state.remove(&key.id);
+            self.selectors.remove(&key.id);
             return Next::Done;
         };
         let uid = hpa.meta.uid;
@@ -1538,6 +1596,42 @@ mod tests {
                 proptest::prop_assert_eq!(f.hpa().status.desired_replicas, after);
             }
         }
+    }
+
+    #[test]
+    fn pods_of_two_hpas_are_an_ambiguous_selector() {
+        // derived (validateAndParseSelector): a second HPA on the same Deployment; once
+        // both have synced, each finds the pods selected by two HPAs.
+        let spec = "  maxReplicas: 5\n  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 30}}}]\n";
+        let mut f = fx(3, &[1000; 3], &[], spec, cfg());
+        let second = create(
+            &mut f.store,
+            &format!(
+                "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {{name: web2}}\nspec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: web}}\n{spec}"
+            ),
+            f.now,
+        );
+        let first = f.hpa_id;
+        f.hpa_id = second;
+        f.reconcile(); // arms web2
+        f.cpu(&[Some(300), Some(300), Some(300)]);
+        f.hpa_id = first;
+        assert_eq!(f.sync(), 3, "web alone: 30 % is on target");
+        f.hpa_id = second;
+        f.reconcile();
+        f.events();
+        f.hpa_id = first;
+        f.sync();
+        let msg =
+            "pods by selector app=web are controlled by multiple HPAs: [default/web default/web2]";
+        assert_eq!(
+            f.events().first().cloned(),
+            Some(("AmbiguousSelector", msg.to_string()))
+        );
+        assert_eq!(
+            f.condition(SCALING_ACTIVE),
+            (ConditionStatus::False, "AmbiguousSelector".into())
+        );
     }
 
     #[test]
