@@ -308,3 +308,30 @@ fn autoscale_action_errors_are_bad_input() {
         &["spec.timeline[0].autoscale.target", "unsupported kind"],
     );
 }
+
+#[test]
+fn deleted_target_is_a_failed_get_scale_event() {
+    // The target disappears at run time: upstream's FailedGetScale Event and
+    // AbleToScale=False, not an input error.
+    let text = format!(
+        "{HEAD}  timeline:\n  - at: 10s\n    autoscale: {{target: deployment/web, max: 3}}\n  - at: 20s\n    delete: deployment/web\n  expectations:\n  - hpa/web.able_to_scale == 0 at 40s\n"
+    );
+    let s = kubetwin::workload::scenario::Scenario::from_str(
+        &text,
+        "inline.yaml",
+        std::path::PathBuf::new(),
+    )
+    .expect("loads");
+    let out = run(&s, &RunOptions::default()).expect("runs");
+    assert!(out.passed(), "{:?}", out.expectations);
+    let ev: Vec<(u64, &str)> = out
+        .journal
+        .iter()
+        .filter(|e| e.reason == "FailedGetScale")
+        .map(|e| (e.t_ms, e.message.as_str()))
+        .collect();
+    assert_eq!(
+        ev.first(),
+        Some(&(25_000, "deployments.apps \"web\" not found"))
+    );
+}
