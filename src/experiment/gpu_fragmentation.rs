@@ -159,6 +159,9 @@ impl Workload {
 /// One run's curves, indexed by arrived workload percent 0..=130.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunResult {
+    /// Arrived workload actually reached at each point (GPU requests submitted so far,
+    /// placed or not, percent of capacity; at or just above the index).
+    pub arrived_pct: Vec<f64>,
     /// GPU allocation ratio, percent of capacity.
     pub alloc_pct: Vec<f64>,
     /// Cluster fragmentation amount, percent of capacity.
@@ -175,6 +178,13 @@ impl RunResult {
     /// Unallocated GPUs (percent of capacity) when the arrived workload reaches `pct`.
     pub fn unallocated_at(&self, pct: usize) -> f64 {
         100.0 - self.alloc_pct[pct.min(MAX_ARRIVED_PCT)]
+    }
+
+    /// GPU requests that arrived but were not placed (percent of capacity) when the
+    /// arrived workload reaches `pct`.
+    pub fn unplaced_at(&self, pct: usize) -> f64 {
+        let i = pct.min(MAX_ARRIVED_PCT);
+        self.arrived_pct[i] - self.alloc_pct[i]
     }
 }
 
@@ -258,6 +268,7 @@ pub fn run_with(
 
     let cap = cluster.gpu_milli.max(1) as f64;
     let mut res = RunResult {
+        arrived_pct: vec![0.0; MAX_ARRIVED_PCT + 1],
         alloc_pct: vec![0.0; MAX_ARRIVED_PCT + 1],
         frag_pct: vec![0.0; MAX_ARRIVED_PCT + 1],
         frag_ratio_pct: vec![0.0; MAX_ARRIVED_PCT + 1],
@@ -271,19 +282,24 @@ pub fn run_with(
     let mut scores: Vec<i64> = Vec::with_capacity(nodes.len());
     let mut picks: Vec<u32> = Vec::with_capacity(nodes.len());
 
-    let record =
-        |res: &mut RunResult, pct: usize, allocated: i64, nodes: &[GpuNode], frag: &[f64]| {
-            let f: f64 = frag.iter().sum();
-            let idle: i64 = nodes.iter().map(GpuNode::total_left).sum();
-            res.alloc_pct[pct] = allocated as f64 / cap * 100.0;
-            res.frag_pct[pct] = f / cap * 100.0;
-            res.frag_ratio_pct[pct] = if idle > 0 {
-                f / idle as f64 * 100.0
-            } else {
-                0.0
-            };
+    let record = |res: &mut RunResult,
+                  pct: usize,
+                  arrived: i64,
+                  allocated: i64,
+                  nodes: &[GpuNode],
+                  frag: &[f64]| {
+        let f: f64 = frag.iter().sum();
+        res.arrived_pct[pct] = arrived as f64 / cap * 100.0;
+        let idle: i64 = nodes.iter().map(GpuNode::total_left).sum();
+        res.alloc_pct[pct] = allocated as f64 / cap * 100.0;
+        res.frag_pct[pct] = f / cap * 100.0;
+        res.frag_ratio_pct[pct] = if idle > 0 {
+            f / idle as f64 * 100.0
+        } else {
+            0.0
         };
-    record(&mut res, 0, 0, &nodes, &frag);
+    };
+    record(&mut res, 0, 0, 0, &nodes, &frag);
     next_pct = next_pct.max(1);
 
     for &pi in &order {
@@ -348,12 +364,12 @@ pub fn run_with(
             None => res.failed += 1,
         }
         while next_pct <= MAX_ARRIVED_PCT && arrived as f64 * 100.0 >= next_pct as f64 * cap {
-            record(&mut res, next_pct, allocated, &nodes, &frag);
+            record(&mut res, next_pct, arrived, allocated, &nodes, &frag);
             next_pct += 1;
         }
     }
     while next_pct <= MAX_ARRIVED_PCT {
-        record(&mut res, next_pct, allocated, &nodes, &frag);
+        record(&mut res, next_pct, arrived, allocated, &nodes, &frag);
         next_pct += 1;
     }
     res
@@ -443,6 +459,8 @@ mod tests {
             assert!(a.alloc_pct.windows(2).all(|x| x[1] >= x[0]), "{p:?}");
             assert!(a.alloc_pct[130] <= 100.0 + 1e-9);
             assert!(a.failed > 0, "130% cannot all fit");
+            assert!(a.arrived_pct[100] >= 100.0 && a.arrived_pct[100] < 102.0);
+            assert!(a.unplaced_at(100) >= -1e-9 && a.unplaced_at(100) <= a.arrived_pct[100]);
             // Allocation never exceeds the arrived workload (recorded on the pod that
             // crosses each percent, so by at most one pod's 2 GPUs).
             let slack = 2000.0 / c.gpu_milli as f64 * 100.0;

@@ -102,6 +102,13 @@ impl Cell {
         mean_sd(&v)
     }
 
+    /// Mean and sd over seeds of arrived-but-unplaced GPU requests (percent of capacity)
+    /// at `pct` arrived workload.
+    pub fn unplaced(&self, pct: usize) -> (f64, f64) {
+        let v: Vec<f64> = self.runs.iter().map(|r| r.unplaced_at(pct)).collect();
+        mean_sd(&v)
+    }
+
     /// Mean curve of `f` over seeds.
     pub fn mean_curve(&self, f: impl Fn(&RunResult) -> &Vec<f64>) -> Vec<f64> {
         (0..=MAX_ARRIVED_PCT)
@@ -175,14 +182,20 @@ pub fn results_csv(cells: &[Cell]) -> String {
     s
 }
 
-/// The table (Markdown): one row per trace, one column per policy, `mean ± sd` of
-/// unallocated GPUs (%) at 100% arrived workload; a second table at 90%.
+/// The table (Markdown): one row per trace, one column per policy, `mean ± sd` over
+/// seeds of unallocated GPUs (%) at 100% arrived workload; then the GPU requests that
+/// could not be placed (stranded demand, %) at 90% and 100%.
 pub fn results_table(cells: &[Cell], policies: &[Policy], capacity_gpus: f64) -> String {
     let mut s = String::new();
-    for pct in [100usize, 90] {
+    for (pct, unplaced) in [(100usize, false), (90, true), (100, true)] {
+        let what = if unplaced {
+            "GPU requests not placed"
+        } else {
+            "Unallocated GPUs"
+        };
         let _ = writeln!(
             s,
-            "Unallocated GPUs (% of {capacity_gpus:.0}) at {pct}% arrived workload, mean ± sd over seeds\n"
+            "{what} (% of {capacity_gpus:.0} GPUs) at {pct}% arrived workload, mean ± sd over seeds\n"
         );
         s.push_str("| trace |");
         for p in policies {
@@ -204,7 +217,11 @@ pub fn results_table(cells: &[Cell], policies: &[Policy], capacity_gpus: f64) ->
             for p in policies {
                 match cells.iter().find(|c| c.trace == t && c.policy == *p) {
                     Some(c) => {
-                        let (m, sd) = c.unallocated(pct);
+                        let (m, sd) = if unplaced {
+                            c.unplaced(pct)
+                        } else {
+                            c.unallocated(pct)
+                        };
                         let _ = write!(s, " {m:.2} ± {sd:.2} |");
                     }
                     None => s.push_str(" |"),
@@ -223,16 +240,18 @@ pub fn curves_csv(cells: &[Cell]) -> String {
     let mut s =
         String::from("trace,policy,arrived_pct,alloc_pct_mean,frag_pct_mean,frag_ratio_pct_mean\n");
     for c in cells {
+        let r = c.mean_curve(|r| &r.arrived_pct);
         let a = c.mean_curve(|r| &r.alloc_pct);
         let f = c.mean_curve(|r| &r.frag_pct);
         let q = c.mean_curve(|r| &r.frag_ratio_pct);
         for i in 0..=MAX_ARRIVED_PCT {
             let _ = writeln!(
                 s,
-                "{},{},{},{:.4},{:.4},{:.4}",
+                "{},{},{},{:.4},{:.4},{:.4},{:.4}",
                 c.trace,
                 c.policy.name(),
                 i,
+                r[i],
                 a[i],
                 f[i],
                 q[i]
