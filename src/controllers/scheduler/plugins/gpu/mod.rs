@@ -16,6 +16,7 @@
 //! [`score`]).
 
 pub mod frag;
+pub mod framework;
 pub mod model;
 pub mod score;
 
