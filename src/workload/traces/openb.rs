@@ -432,7 +432,7 @@ mod tests {
             "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1000,10,1,500\np1,1000,10,1,1500\n",
         );
         let e = read_pods(&p).unwrap_err().to_string();
-        assert!(e.contains("bad.csv:3:17: gpu_milli:"), "{e}");
+        assert!(e.contains("bad.csv:3:14: gpu_milli:"), "{e}");
         assert!(e.contains("above one GPU"), "{e}");
         let p = write(
             &d,
