@@ -17,6 +17,7 @@ pub mod conformance;
 pub mod controllers;
 pub mod engine;
 pub mod error;
+pub mod experiment;
 pub mod metrics;
 pub mod report;
 pub mod simulation;

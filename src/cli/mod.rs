@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod check;
 pub mod compare;
+pub mod experiment;
 pub mod get;
 pub mod run;
 pub mod validate;
@@ -87,6 +88,8 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// Check scheduling metrics against a baseline file (exit 1 on a regression).
     Check(check::CheckArgs),
+    /// Experiments against published results (`gpu-fragmentation`).
+    Experiment(experiment::ExperimentArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -155,6 +158,9 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
             }
         }
         Command::Bench(args) => bench::bench(&args),
+        Command::Experiment(args) => match &args.which {
+            experiment::Experiment::GpuFragmentation(a) => experiment::gpu_fragmentation(a),
+        },
         Command::Compare(args) => compare::compare(&args),
         Command::Check(args) => check::check(&args),
     }

@@ -7,6 +7,7 @@ pub mod reference;
 pub mod scenario;
 pub mod scheduler_bench;
 pub mod stream;
+pub mod traces;
 
 pub use expectation::{Expectation, ExpectationResult};
 pub use scenario::{Action, Scenario, TimedAction};

@@ -9,6 +9,7 @@ mod conformance;
 mod deployment;
 mod determinism;
 mod hpa;
+mod gpu_fragmentation;
 mod invariants;
 mod preemption;
 mod scheduler_upstream;

@@ -1,0 +1,3 @@
+//! Readers for public cluster traces.
+
+pub mod openb;
