@@ -19,6 +19,7 @@ use crate::controllers::drain::Drain;
 use crate::controllers::garbage::GarbageCollector;
 use crate::controllers::kubelet::{Kubelet, SharedBackend};
 use crate::controllers::manager::{Manager, Wake};
+use crate::controllers::metrics_server::MetricsServer;
 use crate::controllers::node_lifecycle::NodeLifecycle;
 use crate::controllers::node_lifecycle::rules::NodeLifecycleConfig;
 use crate::controllers::node_lifecycle::taint_eviction::TaintEviction;
@@ -89,6 +90,8 @@ pub struct RunOutput {
     pub markers: Vec<(SimTime, String)>,
     /// Whether the event limit stopped the run early.
     pub truncated: bool,
+    /// summary.json's `load` object (empty without `spec.load`).
+    pub load: serde_json::Map<String, serde_json::Value>,
 }
 
 impl RunOutput {
@@ -109,7 +112,8 @@ enum Ev {
 }
 
 /// Controller order: fixed, so ties at one instant always resolve the same way.
-const CONTROLLERS: [&str; 9] = [
+const CONTROLLERS: [&str; 10] = [
+    "metrics-server",
     "deployment",
     "replicaset",
     "garbage-collector",
@@ -135,6 +139,8 @@ struct Runtime<'a> {
     /// The scenario's streamed arrivals and the one waiting in the event queue.
     arrivals: Option<ArrivalIter>,
     next_arrival: Option<Loaded>,
+    /// The load model (empty without `spec.load`).
+    load: crate::workload::load::model::SharedLoad,
 }
 
 /// The scheduler's configuration: `--scheduler-config` over the scenario's
@@ -164,7 +170,10 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
     let streams = RngStreams::new(seed);
     let backend = Rc::new(RefCell::new(SimBackend::new(&streams)));
     let shared: SharedBackend = backend.clone();
+    let metrics_api = crate::metrics::pod_metrics::MetricsRegistry::shared();
+    let load = crate::workload::load::model::LoadModel::shared(&scenario.load, &streams);
     let controllers: Vec<Box<dyn Controller>> = vec![
+        Box::new(MetricsServer::new(load.clone(), metrics_api.clone())),
         Box::new(DeploymentController::new()),
         Box::new(ReplicaSetController::new()),
         Box::new(GarbageCollector::new()),
@@ -208,10 +217,12 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         opts,
         arrivals: scenario.arrivals.as_ref().map(|a| a.start()),
         next_arrival: None,
+        load,
     };
     let end = rt.run()?;
     let expectations = rt.trackers.iter().map(Tracker::result).collect();
     let journal = rt.store.take_journal();
+    let load = rt.load.borrow().summary();
     Ok(RunOutput {
         scenario: scenario.name.clone(),
         seed,
@@ -227,6 +238,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
             .map(|a| (a.at, a.description.clone()))
             .collect(),
         truncated: rt.queue.processed() >= opts.limits.max_events,
+        load,
         store: rt.store,
     })
 }
@@ -266,6 +278,11 @@ impl Runtime<'_> {
         self.pull_arrival(stop);
         if self.opts.metrics || !self.trackers.is_empty() {
             self.queue.schedule(SimTime::ZERO, Ev::Sample);
+        }
+        if !self.load.borrow().is_empty() {
+            // metrics-server's first tick is at its start.
+            let idx = self.index("metrics-server");
+            self.manager.enqueue(idx, MetricsServer::SCRAPE);
         }
         self.settle(SimTime::ZERO);
         // Samples and checks observe the state at the end of an instant: they wait in
@@ -611,12 +628,31 @@ impl Runtime<'_> {
             self.last_binding_index = self.store.stats.binding_latencies_ms.len();
             observe::sample(&self.store, &mut self.metrics, now, self.per_node, from);
         }
+        if !self.load.borrow().is_empty() {
+            let mut load = self.load.borrow_mut();
+            load.advance(now);
+            load.sample(now, self.opts.metrics.then_some(&mut self.metrics));
+        }
         self.observe(now, end);
     }
 
     fn observe(&mut self, now: SimTime, end: bool) {
+        let mut load = self.load.borrow_mut();
+        if !load.is_empty() {
+            load.advance(now);
+            load.refresh(now);
+        }
         for t in &mut self.trackers {
-            let v = observe::value(&self.store, &t.exp.subject, &t.exp.field);
+            let from_load = match &t.exp.subject {
+                crate::workload::expectation::Subject::Workload {
+                    kind,
+                    namespace,
+                    name,
+                } => load.value(*kind, namespace, name, &t.exp.field),
+                _ => None,
+            };
+            let v = from_load
+                .unwrap_or_else(|| observe::value(&self.store, &t.exp.subject, &t.exp.field));
             t.observe(now, v, end);
         }
     }

@@ -2,6 +2,7 @@
 //! expectations) and the expectation language.
 
 pub mod expectation;
+pub mod load;
 pub mod reference;
 pub mod scenario;
 pub mod scheduler_bench;

@@ -1,0 +1,300 @@
+//! The metrics-server analog: scrapes every running pod of a load target on
+//! metrics-server's resolution and publishes `metrics.k8s.io` PodMetrics and the
+//! per-pod custom metric (served requests per second) into the
+//! [`MetricsRegistry`](crate::metrics::pod_metrics::MetricsRegistry) the HPA reads.
+//! It also keeps the load model's ready-endpoint sets in step with pod changes.
+//!
+//! Upstream rules restated (kubernetes-sigs/metrics-server):
+//! - `pkg/server/server.go` (`runScrape`): one tick at start, then one every
+//!   `--metric-resolution`; the project's deployment manifest
+//!   (`manifests/base/deployment.yaml`) runs it with `--metric-resolution=15s` (the
+//!   binary's own default, `cmd/metrics-server/app/options/options.go`, is 60 s).
+//! - `pkg/storage/pod.go` (`podStorage.Store`, `GetMetrics`): the last two points per
+//!   container are kept; usage is served only with both. A container that started less
+//!   than one resolution but at least 10 s (`freshContainerMinMetricsResolution`) before
+//!   the scrape gets a synthetic previous point at its start time with zero CPU, so it
+//!   appears after one scrape; otherwise it needs two. A container whose start time is
+//!   not before the last point's timestamp restarted: its old points are dropped. A pod
+//!   missing from a scrape is dropped.
+//! - `pkg/storage/types.go` (`resourceUsage`): CPU is the counter's increase over the
+//!   window, truncated to whole nanocores; the PodMetrics timestamp is the last point's,
+//!   the window the time between the two points; memory is the last working set. The
+//!   HPA reads CPU as `MilliValue`, which rounds nanocores up to millicores.
+//!
+//! Scrapes are timestamped at the scrape itself (the kubelet's cAdvisor housekeeping
+//! lag is not modelled). With no `spec.load` the controller schedules nothing.
+
+use super::{Controller, Ctx, Key, Next, WorkQueue};
+use crate::api::objects::Uid;
+use crate::api::{Change, Kind, Store};
+use crate::engine::{SimDuration, SimTime};
+use crate::metrics::pod_metrics::{ContainerUsage, MetricValue, PodUsage, SharedMetrics};
+use crate::workload::load::model::{PodPoint, SharedLoad};
+use std::collections::BTreeMap;
+
+/// `--metric-resolution` as metrics-server's manifests set it.
+pub const METRIC_RESOLUTION: SimDuration = SimDuration::from_secs(15);
+/// `freshContainerMinMetricsResolution` (pkg/storage/pod.go).
+pub const FRESH_CONTAINER_MIN_RESOLUTION: SimDuration = SimDuration::from_secs(10);
+
+/// The key that re-evaluates every target's pods (a Service, Deployment or ReplicaSet
+/// changed).
+const RESYNC: Key = Key {
+    kind: Kind::Service,
+    id: u32::MAX,
+};
+
+/// One stored metrics point (a container's cumulative counters at a time).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    /// Container start time.
+    pub start: SimTime,
+    /// When the point was measured.
+    pub timestamp: SimTime,
+    /// Cumulative CPU (core-nanoseconds).
+    pub cpu: f64,
+    /// Working set (bytes).
+    pub memory: f64,
+    /// Cumulative requests served.
+    pub requests: f64,
+}
+
+/// The last two points of a pod.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stored {
+    /// The pod's uid.
+    pub uid: Uid,
+    /// The latest point.
+    pub last: Point,
+    /// The one before, if usable for a rate.
+    pub prev: Option<Point>,
+}
+
+/// The storage rule of `podStorage.Store` for one container: the new (last, prev).
+pub fn store_point(old: Option<&Stored>, uid: Uid, new: Point, resolution: SimDuration) -> Stored {
+    let age = new.timestamp.since(new.start);
+    let prev =
+        if new.start < new.timestamp && age < resolution && age >= FRESH_CONTAINER_MIN_RESOLUTION {
+            Some(Point {
+                timestamp: new.start,
+                cpu: 0.0,
+                requests: 0.0,
+                ..new
+            })
+        } else {
+            match old.filter(|o| o.uid == uid) {
+                Some(o) if new.start < o.last.timestamp => {
+                    if new.timestamp > o.last.timestamp {
+                        Some(o.last)
+                    } else {
+                        o.prev.filter(|p| p.timestamp < new.timestamp)
+                    }
+                }
+                _ => None,
+            }
+        };
+    Stored {
+        uid,
+        last: new,
+        prev,
+    }
+}
+
+/// The served usage of two points (`resourceUsage`): (cpu millicores as the HPA reads
+/// them, memory bytes, requests/s in milli-units, window).
+pub fn usage(last: &Point, prev: &Point) -> (i64, i64, i64, SimDuration) {
+    let window = last.timestamp.since(prev.timestamp);
+    let secs = window.as_secs_f64();
+    if secs <= 0.0 {
+        return (0, last.memory as i64, 0, window);
+    }
+    let nanocores = ((last.cpu - prev.cpu).max(0.0) / secs).floor() as i64;
+    let cpu_milli = (nanocores + 999_999).div_euclid(1_000_000);
+    let rps_milli = ((last.requests - prev.requests).max(0.0) / secs * 1000.0).floor() as i64;
+    (cpu_milli, last.memory.floor() as i64, rps_milli, window)
+}
+
+/// The metrics-server controller.
+pub struct MetricsServer {
+    load: SharedLoad,
+    api: SharedMetrics,
+    resolution: SimDuration,
+    storage: BTreeMap<u32, Stored>,
+}
+
+impl MetricsServer {
+    /// A metrics-server over the load model, publishing into `api`.
+    pub fn new(load: SharedLoad, api: SharedMetrics) -> MetricsServer {
+        MetricsServer {
+            load,
+            api,
+            resolution: METRIC_RESOLUTION,
+            storage: BTreeMap::new(),
+        }
+    }
+
+    /// The key the runtime queues once at the start to begin the scrape loop (only when
+    /// the scenario has load).
+    pub const SCRAPE: Key = Key::SINGLETON;
+
+    fn scrape(&mut self, store: &Store, now: SimTime) {
+        let points: Vec<PodPoint> = {
+            let mut load = self.load.borrow_mut();
+            load.advance(now);
+            load.refresh(now);
+            load.points(store, now)
+        };
+        let mut next = BTreeMap::new();
+        let mut api = self.api.borrow_mut();
+        for p in points {
+            let point = Point {
+                start: p.start,
+                timestamp: now,
+                cpu: p.cpu_core_nanos,
+                memory: p.memory_bytes,
+                requests: p.requests,
+            };
+            let s = store_point(self.storage.get(&p.pod), p.uid, point, self.resolution);
+            match &s.prev {
+                Some(prev) => {
+                    let (cpu_milli, memory_bytes, rps_milli, window) = usage(&s.last, prev);
+                    let mut containers = vec![ContainerUsage {
+                        name: p.container.clone(),
+                        cpu_milli,
+                        memory_bytes,
+                    }];
+                    containers.extend(p.other_containers.iter().map(|n| ContainerUsage {
+                        name: n.clone(),
+                        cpu_milli: 0,
+                        memory_bytes: 0,
+                    }));
+                    api.set_pod_usage(
+                        p.pod,
+                        p.uid,
+                        PodUsage {
+                            timestamp: now,
+                            window,
+                            containers,
+                        },
+                    );
+                    if let Some(m) = &p.metric {
+                        api.set_pod_metric(
+                            p.pod,
+                            p.uid,
+                            m,
+                            MetricValue {
+                                milli: rps_milli,
+                                timestamp: now,
+                            },
+                        );
+                    }
+                }
+                None => api.remove_pod(p.pod),
+            }
+            next.insert(p.pod, s);
+        }
+        for gone in self.storage.keys().filter(|k| !next.contains_key(k)) {
+            api.remove_pod(*gone);
+        }
+        self.storage = next;
+    }
+}
+
+impl Controller for MetricsServer {
+    fn name(&self) -> &'static str {
+        "metrics-server"
+    }
+
+    fn on_change(&mut self, change: &Change, _store: &Store, queue: &mut WorkQueue) {
+        if self.load.borrow().is_empty() {
+            return;
+        }
+        match change.kind {
+            Kind::Pod => queue.add(Key::new(Kind::Pod, change.id)),
+            Kind::Service | Kind::Deployment | Kind::ReplicaSet => queue.add(RESYNC),
+            _ => {}
+        }
+    }
+
+    fn reconcile(&mut self, key: Key, ctx: &mut Ctx<'_>) -> Next {
+        if self.load.borrow().is_empty() {
+            return Next::Done;
+        }
+        if key == Self::SCRAPE {
+            self.scrape(ctx.store, ctx.now);
+            return Next::RequeueAfter(self.resolution);
+        }
+        let mut load = self.load.borrow_mut();
+        load.advance(ctx.now);
+        if key == RESYNC {
+            load.resync(ctx.store);
+        } else {
+            load.update_pod(ctx.store, key.id);
+        }
+        Next::Done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pt(start: u64, t: u64, cpu: f64) -> Point {
+        Point {
+            start: SimTime::from_secs(start),
+            timestamp: SimTime::from_secs(t),
+            cpu,
+            memory: 1024.0,
+            requests: cpu / 1e6,
+        }
+    }
+
+    #[test]
+    fn a_pod_appears_after_two_scrapes() {
+        let r = METRIC_RESOLUTION;
+        // Started 3 s before the scrape: too fresh for the synthetic point.
+        let s1 = store_point(None, Uid(1), pt(12, 15, 3e8), r);
+        assert_eq!(s1.prev, None);
+        let s2 = store_point(Some(&s1), Uid(1), pt(12, 30, 18e8), r);
+        assert_eq!(s2.prev, Some(s1.last));
+        // 1.5e9 core-ns over 15 s = 100,000,000 nanocores = 100m.
+        let (cpu, mem, rps, window) = usage(&s2.last, s2.prev.as_ref().unwrap());
+        assert_eq!(
+            (cpu, mem, rps, window),
+            (100, 1024, 100_000, SimDuration::from_secs(15))
+        );
+        // A re-scrape at the same timestamp keeps the older previous point.
+        let s3 = store_point(Some(&s2), Uid(1), pt(12, 30, 18e8), r);
+        assert_eq!(s3.prev, Some(s1.last));
+    }
+
+    #[test]
+    fn fresh_containers_get_a_synthetic_point() {
+        // Started 12 s before the scrape (10 s ≤ age < 15 s): served after one scrape.
+        let s = store_point(None, Uid(1), pt(18, 30, 12e8), METRIC_RESOLUTION);
+        let prev = s.prev.unwrap();
+        assert_eq!((prev.timestamp, prev.cpu), (SimTime::from_secs(18), 0.0));
+        assert_eq!(usage(&s.last, &prev).0, 100);
+    }
+
+    #[test]
+    fn restarts_and_new_uids_start_over() {
+        let r = METRIC_RESOLUTION;
+        let s1 = store_point(None, Uid(1), pt(0, 30, 1e9), r);
+        // The container restarted at 40 s (not before the last point at 30 s).
+        let s2 = store_point(Some(&s1), Uid(1), pt(40, 60, 1e8), r);
+        assert_eq!(s2.prev, None);
+        // Another pod reusing the id.
+        let s3 = store_point(Some(&s1), Uid(2), pt(0, 45, 2e9), r);
+        assert_eq!(s3.prev, None);
+    }
+
+    #[test]
+    fn cpu_rounds_up_to_millicores() {
+        let a = pt(0, 30, 0.0);
+        let mut b = pt(0, 45, 0.0);
+        // 15,000,015 core-ns over 15 s = 1,000,001 nanocores: 2m as MilliValue.
+        b.cpu = 15_000_015.0;
+        assert_eq!(usage(&b, &a).0, 2);
+    }
+}
