@@ -297,4 +297,173 @@ mod tests {
         b.cpu = 15_000_015.0;
         assert_eq!(usage(&b, &a).0, 2);
     }
+
+    mod pipeline {
+        use super::super::*;
+        use crate::api::manifest::load_str;
+        use crate::api::objects::{ContainerState, ContainerStatus, PodPhase};
+        use crate::controllers::Outbox;
+        use crate::engine::RngStreams;
+        use crate::metrics::pod_metrics::MetricsRegistry;
+        use crate::workload::load::model::LoadModel;
+        use crate::workload::load::{Curve, LoadSpec, LoadTarget, PerPod};
+
+        const OBJECTS: &str = "apiVersion: v1
+kind: Node
+metadata: {name: n1}
+status:
+  capacity: {cpu: '4', memory: 8Gi, pods: '110'}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+";
+
+        fn pod(i: usize) -> String {
+            format!(
+                "apiVersion: v1
+kind: Pod
+metadata: {{name: web-{i}, labels: {{app: web}}}}
+spec:
+  nodeName: n1
+  containers:
+  - name: web
+    image: web
+    resources: {{limits: {{cpu: 500m}}}}
+"
+            )
+        }
+
+        struct Rig {
+            ms: MetricsServer,
+            store: Store,
+            api: SharedMetrics,
+        }
+
+        impl Rig {
+            fn settle(&mut self, now: SimTime, extra: Option<Key>) {
+                let mut q = WorkQueue::default();
+                for ch in self.store.take_changes() {
+                    self.ms.on_change(&ch, &self.store, &mut q);
+                }
+                if let Some(k) = extra {
+                    q.add(k);
+                }
+                let mut rng = RngStreams::new(1).stream("c");
+                let mut out = Outbox::default();
+                while let Some(k) = q.pop() {
+                    self.ms.reconcile(
+                        k,
+                        &mut Ctx {
+                            now,
+                            store: &mut self.store,
+                            rng: &mut rng,
+                            out: &mut out,
+                        },
+                    );
+                }
+            }
+            fn scrape(&mut self, secs: u64) {
+                self.settle(SimTime::from_secs(secs), Some(MetricsServer::SCRAPE));
+            }
+            fn cpu(&self, id: u32) -> Option<(i64, SimDuration)> {
+                let uid = self.store.pods.get(id)?.meta.uid;
+                let api = self.api.borrow();
+                let u = api.pod_usage(id, uid)?;
+                Some((u.containers[0].cpu_milli, u.window))
+            }
+            fn rps(&self, id: u32) -> Option<i64> {
+                let uid = self.store.pods.get(id)?.meta.uid;
+                self.api
+                    .borrow()
+                    .pod_metric(id, uid, "rps")
+                    .map(|v| v.milli)
+            }
+        }
+
+        #[test]
+        fn scrapes_publish_usage_from_the_load_share() {
+            let spec = LoadSpec {
+                name: "web".into(),
+                target: LoadTarget {
+                    kind: Kind::Service,
+                    namespace: "default".into(),
+                    name: "web".into(),
+                },
+                curve: Curve::Constant(200.0),
+                scale: 1.0,
+                spikes: vec![],
+                noise: None,
+                per_pod: PerPod {
+                    cpu_per_request: 2e6,
+                    base_cpu: 20e6,
+                    base_memory: 1e6,
+                    memory_per_request: 0.0,
+                },
+                service_time: 0.02,
+                custom_metric: Some("rps".into()),
+            };
+            let streams = RngStreams::new(1);
+            let load = LoadModel::shared(std::slice::from_ref(&spec), &streams);
+            let api = MetricsRegistry::shared();
+            let mut store = Store::new(streams.stream("names"), false);
+            for l in load_str(OBJECTS, "o.yaml", 1).unwrap().objects {
+                store.create(l.object, SimTime::ZERO).unwrap();
+            }
+            let mut ids = vec![];
+            for i in 0..2 {
+                let o = load_str(&pod(i), "p.yaml", 1)
+                    .unwrap()
+                    .objects
+                    .remove(0)
+                    .object;
+                let (_, id) = store.create(o, SimTime::ZERO).unwrap();
+                store.update_pod(id, SimTime::ZERO, |p| {
+                    p.status.phase = PodPhase::Running;
+                    p.status.ready = true;
+                    p.status.containers = vec![ContainerStatus {
+                        name: "web".into(),
+                        ready: true,
+                        restart_count: 0,
+                        state: ContainerState::Running(SimTime::ZERO),
+                        reason: String::new(),
+                    }];
+                });
+                ids.push(id);
+            }
+            let mut rig = Rig {
+                ms: MetricsServer::new(load.clone(), api.clone()),
+                store,
+                api,
+            };
+            rig.scrape(0);
+            rig.scrape(15);
+            assert_eq!(rig.cpu(ids[0]), None, "one point is not enough");
+            rig.scrape(30);
+            // 100 rps each: 20m + 2m × 100 = 220m over the 15 s window.
+            assert_eq!(rig.cpu(ids[0]), Some((220, SimDuration::from_secs(15))));
+            assert_eq!(rig.rps(ids[1]), Some(100_000));
+            // Pod 1 stops being ready at 35 s: pod 0 serves everything from then on.
+            rig.store
+                .update_pod(ids[1], SimTime::from_secs(35), |p| p.status.ready = false);
+            rig.settle(SimTime::from_secs(35), None);
+            rig.scrape(45);
+            // Pod 0: (5 s × 100 + 10 s × 200) / 15 s = 166.67 rps → 353.33m, rounded up.
+            assert_eq!(rig.cpu(ids[0]).map(|c| c.0), Some(354));
+            assert_eq!(rig.rps(ids[0]), Some(166_666));
+            // Pod 1: (5 s × 220m + 10 s × 20m) / 15 s = 86.67m.
+            assert_eq!(rig.cpu(ids[1]).map(|c| c.0), Some(87));
+            // A pod that stops running is dropped at the next scrape.
+            rig.store.update_pod(ids[1], SimTime::from_secs(50), |p| {
+                p.status.phase = PodPhase::Failed;
+            });
+            rig.settle(SimTime::from_secs(50), None);
+            rig.scrape(60);
+            assert_eq!(rig.cpu(ids[1]), None);
+            assert_eq!(rig.rps(ids[1]), None);
+            assert_eq!(rig.cpu(ids[0]).map(|c| c.0), Some(420));
+        }
+    }
 }

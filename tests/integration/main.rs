@@ -9,6 +9,7 @@ mod conformance;
 mod deployment;
 mod determinism;
 mod invariants;
+mod load;
 mod preemption;
 mod scheduler_upstream;
 

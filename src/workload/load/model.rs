@@ -272,6 +272,10 @@ impl LoadModel {
         for (&id, &ti) in &self.owner {
             let tg = &self.targets[ti];
             let ps = &tg.pods[&id];
+            // cAdvisor reports a container only once it has run for a while.
+            if ps.start >= now {
+                continue;
+            }
             let Some(p) = store.pods.get(id) else {
                 continue;
             };
@@ -317,13 +321,14 @@ impl LoadModel {
             cols.push((tg.spec.target.column_prefix(), i));
         }
         if let Some(m) = m {
+            let r3 = |v: f64| (v * 1000.0).round() / 1000.0;
             for (p, i) in cols {
-                m.set(&format!("{p}:offered_rps"), i.offered_rps);
-                m.set(&format!("{p}:served_rps"), i.served_rps);
-                m.set(&format!("{p}:dropped_rps"), i.dropped_rps);
+                m.set(&format!("{p}:offered_rps"), r3(i.offered_rps));
+                m.set(&format!("{p}:served_rps"), r3(i.served_rps));
+                m.set(&format!("{p}:dropped_rps"), r3(i.dropped_rps));
                 m.set(&format!("{p}:load_ready_pods"), i.ready_pods as f64);
-                m.set(&format!("{p}:cpu_usage_m"), i.cpu_usage_m);
-                m.set(&format!("{p}:latency_ms"), i.latency_ms);
+                m.set(&format!("{p}:cpu_usage_m"), r3(i.cpu_usage_m));
+                m.set(&format!("{p}:latency_ms"), r3(i.latency_ms));
             }
         }
     }
