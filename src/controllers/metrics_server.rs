@@ -26,6 +26,7 @@
 
 use super::{Controller, Ctx, Key, Next, WorkQueue};
 use crate::api::objects::Uid;
+use crate::api::store::Op;
 use crate::api::{Change, Kind, Store};
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::pod_metrics::{ContainerUsage, MetricValue, PodUsage, SharedMetrics};
@@ -37,8 +38,8 @@ pub const METRIC_RESOLUTION: SimDuration = SimDuration::from_secs(15);
 /// `freshContainerMinMetricsResolution` (pkg/storage/pod.go).
 pub const FRESH_CONTAINER_MIN_RESOLUTION: SimDuration = SimDuration::from_secs(10);
 
-/// The key that re-evaluates every target's pods (a Service, Deployment or ReplicaSet
-/// changed).
+/// The key that re-evaluates every target's pods (a Service changed, a Deployment was
+/// created or deleted).
 const RESYNC: Key = Key {
     kind: Kind::Service,
     id: u32::MAX,
@@ -209,9 +210,12 @@ impl Controller for MetricsServer {
         if self.load.borrow().is_empty() {
             return;
         }
-        match change.kind {
-            Kind::Pod => queue.add(Key::new(Kind::Pod, change.id)),
-            Kind::Service | Kind::Deployment | Kind::ReplicaSet => queue.add(RESYNC),
+        // Pod changes (readiness, deletion, ownership, labels) re-evaluate that pod; a
+        // Service's selector or a Deployment's existence changes whole target sets.
+        // Deployment status updates change no membership and are ignored.
+        match (change.kind, change.op) {
+            (Kind::Pod, _) => queue.add(Key::new(Kind::Pod, change.id)),
+            (Kind::Service, _) | (Kind::Deployment, Op::Added | Op::Deleted) => queue.add(RESYNC),
             _ => {}
         }
     }
