@@ -444,11 +444,21 @@ impl Runtime<'_> {
             }
             Action::CrashNode(n) => {
                 self.backend.borrow_mut().crash_node(n, now);
+                if let Some(id) = self.store.nodes.id_of("", n) {
+                    self.load
+                        .borrow_mut()
+                        .set_node_down(&self.store, id, true, now);
+                }
                 let idx = self.index("node-lifecycle");
                 self.manager.enqueue(idx, Key::SINGLETON);
             }
             Action::RestartNode(n) => {
                 self.backend.borrow_mut().restart_node(n, now);
+                if let Some(id) = self.store.nodes.id_of("", n) {
+                    self.load
+                        .borrow_mut()
+                        .set_node_down(&self.store, id, false, now);
+                }
                 let idx = self.index("node-lifecycle");
                 self.manager.enqueue(idx, Key::SINGLETON);
             }

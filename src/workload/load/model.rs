@@ -15,6 +15,8 @@
 //! - its CPU usage is `min(baseCpu, cap) + cpuPerRequest · served` (so at most `cap`),
 //!   a running pod that is not ready uses `min(baseCpu, cap)`; memory is `baseMemory +
 //!   memoryPerRequest · served`;
+//! - a pod on a crashed node (until the node lifecycle controller takes it out of the
+//!   endpoints) is still offered its share but serves nothing;
 //! - latency estimate `serviceTime / (1 − ρ)` with `ρ = Σ usage / Σ cap` over the ready
 //!   pods, clamped at `ρ ≤ 0.99`.
 //!
@@ -87,6 +89,9 @@ struct PodState {
     served_before: f64,
     /// While serving: (group key, the group's `acc` when it joined).
     serving: Option<(u64, f64)>,
+    /// Its node's machine is down (crashed): it serves nothing and is not scraped,
+    /// although it stays an endpoint until the node lifecycle controller notices.
+    dead: bool,
 }
 
 /// One target's state.
@@ -153,6 +158,8 @@ pub struct LoadModel {
     now: f64,
     /// Which target tracks a pod.
     owner: BTreeMap<u32, usize>,
+    /// Nodes whose machine is down.
+    down_nodes: BTreeSet<u32>,
 }
 
 fn key(cap: f64) -> u64 {
@@ -190,6 +197,7 @@ impl LoadModel {
             targets,
             now: 0.0,
             owner: BTreeMap::new(),
+            down_nodes: BTreeSet::new(),
         }
     }
 
@@ -243,14 +251,40 @@ impl LoadModel {
             cap_cpu: cpu_cap(store, id, p),
             served_before: 0.0,
             serving: None,
+            dead: false,
         });
         self.owner.insert(id, t);
+        let dead = store
+            .pod_node(id)
+            .is_some_and(|n| self.down_nodes.contains(&n));
         let serving = p.status.ready && p.meta.deletion.is_none();
-        let in_group = tg.pods[&id].serving.is_some();
-        if serving && !in_group {
-            tg.join(id);
-        } else if !serving && in_group {
+        let cur = &tg.pods[&id];
+        if cur.serving.is_some() && (!serving || cur.dead != dead) {
             tg.leave(id);
+        }
+        if let Some(ps) = tg.pods.get_mut(&id) {
+            ps.dead = dead;
+        }
+        if serving && tg.pods[&id].serving.is_none() {
+            tg.join(id);
+        }
+    }
+
+    /// A node's machine crashed (`down`) or came back: its pods serve nothing, and
+    /// their share of the load is dropped, until they are replaced or restart.
+    pub fn set_node_down(&mut self, store: &Store, node: u32, down: bool, now: SimTime) {
+        if self.is_empty() {
+            return;
+        }
+        self.advance(now);
+        if down {
+            self.down_nodes.insert(node);
+        } else {
+            self.down_nodes.remove(&node);
+        }
+        let pods: Vec<u32> = store.pods_on_node(node).collect();
+        for id in pods {
+            self.update_pod(store, id);
         }
     }
 
@@ -272,8 +306,9 @@ impl LoadModel {
         for (&id, &ti) in &self.owner {
             let tg = &self.targets[ti];
             let ps = &tg.pods[&id];
-            // cAdvisor reports a container only once it has run for a while.
-            if ps.start >= now {
+            // cAdvisor reports a container only once it has run for a while; a dead
+            // machine's kubelet answers no scrape.
+            if ps.start >= now || ps.dead {
                 continue;
             }
             let Some(p) = store.pods.get(id) else {
@@ -489,10 +524,10 @@ impl Target {
     }
 
     fn join(&mut self, id: u32) {
-        let Some(cap_cpu) = self.pods.get(&id).map(|p| p.cap_cpu) else {
+        let Some((cap_cpu, dead)) = self.pods.get(&id).map(|p| (p.cap_cpu, p.dead)) else {
             return;
         };
-        let cap = self.cap_rps(cap_cpu);
+        let cap = if dead { 0.0 } else { self.cap_rps(cap_cpu) };
         let g = self.groups.entry(key(cap)).or_insert(Group {
             cap,
             count: 0,
@@ -551,7 +586,7 @@ impl Target {
                 .sum()
         };
         let (mut cpu, mut used, mut cap) = (0.0, 0.0, 0.0);
-        for p in self.pods.values() {
+        for p in self.pods.values().filter(|p| !p.dead) {
             let u = pp.base_cpu.min(p.cap_cpu) + pp.cpu_per_request * self.pod_rate_now(p, offered);
             cpu += u;
             if p.serving.is_some() {
@@ -695,6 +730,7 @@ mod tests {
                 cap_cpu,
                 served_before: 0.0,
                 serving: None,
+                dead: false,
             },
         );
         m.owner.insert(id, 0);
@@ -767,5 +803,24 @@ mod tests {
         assert!((o - 60_000.0).abs() < 6_000.0, "{o}");
         assert_eq!(run(1), (o, 0.0));
         assert_ne!(run(2).0, o);
+    }
+
+    #[test]
+    fn a_dead_endpoint_is_offered_its_share_and_drops_it() {
+        let mut m = LoadModel::new(&[spec(Curve::Constant(100.0))], &RngStreams::new(1));
+        add(&mut m, 0, 520e6);
+        add(&mut m, 1, 520e6);
+        let tg = &mut m.targets[0];
+        tg.leave(1);
+        tg.pods.get_mut(&1).unwrap().dead = true;
+        tg.join(1);
+        m.advance(SimTime::from_secs(10));
+        m.refresh(SimTime::from_secs(10));
+        let tg = &m.targets[0];
+        assert_eq!((tg.offered, tg.served), (1000.0, 500.0));
+        let i = tg.instant();
+        assert_eq!((i.ready_pods, i.served_rps, i.dropped_rps), (2, 50.0, 50.0));
+        // Only the live pod uses CPU: 20m + 1m × 50.
+        assert_eq!(i.cpu_usage_m, 70.0);
     }
 }
