@@ -823,4 +823,36 @@ mod tests {
         // Only the live pod uses CPU: 20m + 1m × 50.
         assert_eq!(i.cpu_usage_m, 70.0);
     }
+
+    proptest::proptest! {
+        /// Whatever pods join and leave, requests are conserved: the pods' served
+        /// counters add up to the target's served total, which never exceeds the offered
+        /// total, and no pod serves beyond its capacity.
+        #[test]
+        fn requests_are_conserved(ops in proptest::collection::vec((0u32..6, 0u8..3, 1u64..900), 1..40)) {
+            let mut s = spec(Curve::Diurnal { base: 100.0, peak: 900.0, period: 3600.0, peak_at: 600.0 });
+            s.noise = Some(Noise { relative_sd: 0.2, interval: 60.0 });
+            let mut m = LoadModel::new(&[s], &RngStreams::new(3));
+            let mut t = 0u64;
+            for (id, op, dt) in ops {
+                let tg = &mut m.targets[0];
+                match (op, tg.pods.contains_key(&id)) {
+                    (0, false) => add(&mut m, id, 50e6 + id as f64 * 100e6),
+                    (1, true) if tg.pods[&id].serving.is_some() => tg.leave(id),
+                    (2, true) if tg.pods[&id].serving.is_none() => tg.join(id),
+                    _ => {}
+                }
+                t += dt;
+                m.advance(SimTime::from_secs(t));
+            }
+            let tg = &m.targets[0];
+            let sum: f64 = tg.pods.values().map(|p| tg.pod_served_total(p)).sum();
+            proptest::prop_assert!((sum - tg.served).abs() <= 1e-6 * (1.0 + tg.served));
+            proptest::prop_assert!(tg.served <= tg.offered * (1.0 + 1e-12) + 1e-9);
+            for (id, p) in &tg.pods {
+                let cap = tg.cap_rps(p.cap_cpu);
+                proptest::prop_assert!(tg.pod_served_total(p) <= cap * t as f64 * (1.0 + 1e-9) + 1e-6, "pod {}", id);
+            }
+        }
+    }
 }
