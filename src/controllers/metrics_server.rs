@@ -30,7 +30,7 @@ use crate::api::store::Op;
 use crate::api::{Change, Kind, Store};
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::pod_metrics::{ContainerUsage, MetricValue, PodUsage, SharedMetrics};
-use crate::workload::load::model::{PodPoint, SharedLoad};
+use crate::workload::load::model::SharedLoad;
 use std::collections::BTreeMap;
 
 /// `--metric-resolution` as metrics-server's manifests set it.
@@ -120,7 +120,10 @@ pub struct MetricsServer {
     load: SharedLoad,
     api: SharedMetrics,
     resolution: SimDuration,
-    storage: BTreeMap<u32, Stored>,
+    /// The last two points per pod, with the scrape that last saw it.
+    storage: BTreeMap<u32, (u64, Stored)>,
+    /// Scrapes so far.
+    generation: u64,
 }
 
 impl MetricsServer {
@@ -131,6 +134,7 @@ impl MetricsServer {
             api,
             resolution: METRIC_RESOLUTION,
             storage: BTreeMap::new(),
+            generation: 0,
         }
     }
 
@@ -139,15 +143,18 @@ impl MetricsServer {
     pub const SCRAPE: Key = Key::SINGLETON;
 
     fn scrape(&mut self, store: &Store, now: SimTime) {
-        let points: Vec<PodPoint> = {
-            let mut load = self.load.borrow_mut();
-            load.advance(now);
-            load.refresh(now);
-            load.points(store, now)
-        };
-        let mut next = BTreeMap::new();
+        let load = self.load.clone();
+        {
+            let mut l = load.borrow_mut();
+            l.advance(now);
+            l.refresh(now);
+        }
+        self.generation += 1;
+        let generation = self.generation;
+        let resolution = self.resolution;
+        let storage = &mut self.storage;
         let mut api = self.api.borrow_mut();
-        for p in points {
+        load.borrow().for_each_point(store, now, |p| {
             let point = Point {
                 start: p.start,
                 timestamp: now,
@@ -155,20 +162,22 @@ impl MetricsServer {
                 memory: p.memory_bytes,
                 requests: p.requests,
             };
-            let s = store_point(self.storage.get(&p.pod), p.uid, point, self.resolution);
+            let old = storage.get(&p.pod).map(|(_, s)| s);
+            let published = old.is_some_and(|o| o.prev.is_some());
+            let s = store_point(old, p.uid, point, resolution);
             match &s.prev {
                 Some(prev) => {
                     let (cpu_milli, memory_bytes, rps_milli, window) = usage(&s.last, prev);
-                    let mut containers = vec![ContainerUsage {
-                        name: p.container.clone(),
-                        cpu_milli,
-                        memory_bytes,
-                    }];
-                    containers.extend(p.other_containers.iter().map(|n| ContainerUsage {
-                        name: n.clone(),
-                        cpu_milli: 0,
-                        memory_bytes: 0,
-                    }));
+                    let containers = p
+                        .containers
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| ContainerUsage {
+                            name: c.name.clone(),
+                            cpu_milli: if i == 0 { cpu_milli } else { 0 },
+                            memory_bytes: if i == 0 { memory_bytes } else { 0 },
+                        })
+                        .collect();
                     api.set_pod_usage(
                         p.pod,
                         p.uid,
@@ -178,7 +187,7 @@ impl MetricsServer {
                             containers,
                         },
                     );
-                    if let Some(m) = &p.metric {
+                    if let Some(m) = p.metric {
                         api.set_pod_metric(
                             p.pod,
                             p.uid,
@@ -190,14 +199,18 @@ impl MetricsServer {
                         );
                     }
                 }
-                None => api.remove_pod(p.pod),
+                None if published => api.remove_pod(p.pod),
+                None => {}
             }
-            next.insert(p.pod, s);
-        }
-        for gone in self.storage.keys().filter(|k| !next.contains_key(k)) {
-            api.remove_pod(*gone);
-        }
-        self.storage = next;
+            storage.insert(p.pod, (generation, s));
+        });
+        // Pods missing from this scrape are dropped (upstream replaces its maps).
+        storage.retain(|id, (g, s)| {
+            if *g != generation && s.prev.is_some() {
+                api.remove_pod(*id);
+            }
+            *g == generation
+        });
     }
 }
 

@@ -129,15 +129,13 @@ pub struct Instant {
 
 /// What the metrics-server scrapes from one pod (a kubelet `/metrics/resource` point).
 #[derive(Debug, Clone, PartialEq)]
-pub struct PodPoint {
+pub struct PodPoint<'a> {
     /// The pod's store id.
     pub pod: u32,
     /// Its uid.
     pub uid: Uid,
-    /// Its first container's name (the serving container).
-    pub container: String,
-    /// Its other containers' names (reported with zero usage).
-    pub other_containers: Vec<String>,
+    /// Its containers: the first serves and carries the usage, the others report 0.
+    pub containers: &'a [crate::api::objects::Container],
     /// Container start time.
     pub start: SimTime,
     /// Cumulative CPU in core-nanoseconds since `start`.
@@ -147,7 +145,7 @@ pub struct PodPoint {
     /// Cumulative requests served since `start`.
     pub requests: f64,
     /// The custom metric it publishes, if any.
-    pub metric: Option<String>,
+    pub metric: Option<&'a str>,
 }
 
 /// The load model: every target's state and the time integrated to.
@@ -299,10 +297,15 @@ impl LoadModel {
         }
     }
 
-    /// The scrape points of every tracked pod at `now` (advance first), by pod id.
-    pub fn points(&self, store: &Store, now: SimTime) -> Vec<PodPoint> {
+    /// Calls `f` with the scrape point of every tracked pod at `now` (advance and
+    /// refresh first), by pod id. Allocates nothing.
+    pub fn for_each_point<'s>(
+        &'s self,
+        store: &'s Store,
+        now: SimTime,
+        mut f: impl FnMut(PodPoint<'s>),
+    ) {
         let t = now.as_secs_f64();
-        let mut out = Vec::with_capacity(self.owner.len());
         for (&id, &ti) in &self.owner {
             let tg = &self.targets[ti];
             let ps = &tg.pods[&id];
@@ -318,20 +321,17 @@ impl LoadModel {
             let served = tg.pod_served_total(ps);
             let running = (t - ps.start.as_secs_f64()).max(0.0);
             let rate = tg.pod_rate_now(ps, tg.last_offered);
-            let mut names = p.spec.containers.iter().map(|c| c.name.clone());
-            out.push(PodPoint {
+            f(PodPoint {
                 pod: id,
                 uid: ps.uid,
-                container: names.next().unwrap_or_default(),
-                other_containers: names.collect(),
+                containers: &p.spec.containers,
                 start: ps.start,
                 cpu_core_nanos: pp.base_cpu.min(ps.cap_cpu) * running + pp.cpu_per_request * served,
                 memory_bytes: pp.base_memory + pp.memory_per_request * rate,
                 requests: served,
-                metric: tg.spec.custom_metric.clone(),
+                metric: tg.spec.custom_metric.as_deref(),
             });
         }
-        out
     }
 
     /// Refreshes every target's instantaneous offered rate at `now` (advance first).
@@ -761,12 +761,12 @@ mod tests {
         let tg = &m.targets[0];
         assert_eq!((tg.offered, tg.served), (6000.0, 5000.0));
         assert!((tg.dropped_pct() - 100.0 / 6.0).abs() < 1e-9);
-        // The leaving pod keeps its 1000 requests; its CPU counter is base + 1m × 1000.
-        let p = m.points(
-            &Store::new(RngStreams::new(1).stream("x"), false),
-            SimTime::from_secs(20),
-        );
-        assert!(p.is_empty(), "pods missing from the store are not scraped");
+        let store = Store::new(RngStreams::new(1).stream("x"), false);
+        let mut n = 0;
+        m.for_each_point(&store, SimTime::from_secs(20), |_| n += 1);
+        assert_eq!(n, 0, "pods missing from the store are not scraped");
+        // The leaving pod keeps its 1000 requests.
+        let tg = &m.targets[0];
         let ps = &tg.pods[&2];
         assert_eq!(tg.pod_served_total(ps), 1000.0);
         assert_eq!(tg.pod_served_total(&tg.pods[&0]), 2000.0);
