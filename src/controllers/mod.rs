@@ -14,6 +14,7 @@ pub mod garbage;
 pub mod hpa;
 pub mod kubelet;
 pub mod manager;
+pub mod metrics_server;
 pub mod node_lifecycle;
 pub mod replicaset;
 pub mod scheduler;

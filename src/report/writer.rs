@@ -53,7 +53,7 @@ pub fn summary(out: &RunOutput) -> Value {
             }
         }
     }
-    json!({
+    let mut v = json!({
         "scenario": out.scenario,
         "seed": out.seed,
         "simulated_seconds": out.end.as_secs_f64(),
@@ -86,7 +86,13 @@ pub fn summary(out: &RunOutput) -> Value {
         "services": service_summary(out),
         "hpa": crate::simulation::hpa_observe::summary(s),
         "expectations": out.expectations,
-    })
+    });
+    if !out.load.is_empty()
+        && let Some(o) = v.as_object_mut()
+    {
+        o.insert("load".into(), Value::Object(out.load.clone()));
+    }
+    v
 }
 
 /// Per-Service availability from the sampled `:ready_endpoints` columns: from the first
@@ -235,6 +241,28 @@ pub fn plots(out: &RunOutput) -> Result<Vec<(String, String, String)>, Error> {
         "Ready pods, nodes and workload replicas".to_string(),
         line_chart_svg("Readiness", "count", &x, &series, &marks).map_err(perr)?,
     ));
+    let load: Vec<(String, Vec<f64>)> = m
+        .columns()
+        .iter()
+        .filter_map(|c| c.strip_suffix(":offered_rps"))
+        .flat_map(|p| {
+            [
+                (format!("{p} offered"), col(&format!("{p}:offered_rps"))),
+                (format!("{p} served"), col(&format!("{p}:served_rps"))),
+            ]
+        })
+        .collect();
+    if !load.is_empty() {
+        let series: Vec<(&str, &[f64])> = load
+            .iter()
+            .map(|(n, c)| (n.as_str(), c.as_slice()))
+            .collect();
+        v.push((
+            "load.svg".to_string(),
+            "Offered and served load".to_string(),
+            line_chart_svg("Load", "requests/s", &x, &series, &marks).map_err(perr)?,
+        ));
+    }
     Ok(v)
 }
 

@@ -21,6 +21,7 @@ use crate::controllers::garbage::GarbageCollector;
 use crate::controllers::hpa::controller::HpaController;
 use crate::controllers::kubelet::{Kubelet, SharedBackend};
 use crate::controllers::manager::{Manager, Wake};
+use crate::controllers::metrics_server::MetricsServer;
 use crate::controllers::node_lifecycle::NodeLifecycle;
 use crate::controllers::node_lifecycle::rules::NodeLifecycleConfig;
 use crate::controllers::node_lifecycle::taint_eviction::TaintEviction;
@@ -91,6 +92,8 @@ pub struct RunOutput {
     pub markers: Vec<(SimTime, String)>,
     /// Whether the event limit stopped the run early.
     pub truncated: bool,
+    /// summary.json's `load` object (empty without `spec.load`).
+    pub load: serde_json::Map<String, serde_json::Value>,
 }
 
 impl RunOutput {
@@ -111,7 +114,8 @@ enum Ev {
 }
 
 /// Controller order: fixed, so ties at one instant always resolve the same way.
-const CONTROLLERS: [&str; 10] = [
+const CONTROLLERS: [&str; 11] = [
+    "metrics-server",
     "hpa",
     "deployment",
     "replicaset",
@@ -138,6 +142,8 @@ struct Runtime<'a> {
     /// The scenario's streamed arrivals and the one waiting in the event queue.
     arrivals: Option<ArrivalIter>,
     next_arrival: Option<Loaded>,
+    /// The load model (empty without `spec.load`).
+    load: crate::workload::load::model::SharedLoad,
 }
 
 /// The scheduler's configuration: `--scheduler-config` over the scenario's
@@ -168,7 +174,9 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
     let backend = Rc::new(RefCell::new(SimBackend::new(&streams)));
     let shared: SharedBackend = backend.clone();
     let metrics_api = crate::metrics::pod_metrics::MetricsRegistry::shared();
+    let load = crate::workload::load::model::LoadModel::shared(&scenario.load, &streams);
     let controllers: Vec<Box<dyn Controller>> = vec![
+        Box::new(MetricsServer::new(load.clone(), metrics_api.clone())),
         Box::new(HpaController::new(metrics_api.clone())),
         Box::new(DeploymentController::new()),
         Box::new(ReplicaSetController::new()),
@@ -213,6 +221,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         opts,
         arrivals: scenario.arrivals.as_ref().map(|a| a.start()),
         next_arrival: None,
+        load,
     };
     let end = rt.run()?;
     let expectations = rt.trackers.iter().map(Tracker::result).collect();
@@ -224,6 +233,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         .collect();
     markers.extend(hpa_observe::rescale_markers(&journal));
     markers.sort_by_key(|(t, _)| *t);
+    let load = rt.load.borrow().summary();
     Ok(RunOutput {
         scenario: scenario.name.clone(),
         seed,
@@ -235,6 +245,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         expectations,
         markers,
         truncated: rt.queue.processed() >= opts.limits.max_events,
+        load,
         store: rt.store,
     })
 }
@@ -274,6 +285,11 @@ impl Runtime<'_> {
         self.pull_arrival(stop);
         if self.opts.metrics || !self.trackers.is_empty() {
             self.queue.schedule(SimTime::ZERO, Ev::Sample);
+        }
+        if !self.load.borrow().is_empty() {
+            // metrics-server's first tick is at its start.
+            let idx = self.index("metrics-server");
+            self.manager.enqueue(idx, MetricsServer::SCRAPE);
         }
         self.settle(SimTime::ZERO);
         // Samples and checks observe the state at the end of an instant: they wait in
@@ -435,11 +451,21 @@ impl Runtime<'_> {
             }
             Action::CrashNode(n) => {
                 self.backend.borrow_mut().crash_node(n, now);
+                if let Some(id) = self.store.nodes.id_of("", n) {
+                    self.load
+                        .borrow_mut()
+                        .set_node_down(&self.store, id, true, now);
+                }
                 let idx = self.index("node-lifecycle");
                 self.manager.enqueue(idx, Key::SINGLETON);
             }
             Action::RestartNode(n) => {
                 self.backend.borrow_mut().restart_node(n, now);
+                if let Some(id) = self.store.nodes.id_of("", n) {
+                    self.load
+                        .borrow_mut()
+                        .set_node_down(&self.store, id, false, now);
+                }
                 let idx = self.index("node-lifecycle");
                 self.manager.enqueue(idx, Key::SINGLETON);
             }
@@ -619,12 +645,31 @@ impl Runtime<'_> {
             self.last_binding_index = self.store.stats.binding_latencies_ms.len();
             observe::sample(&self.store, &mut self.metrics, now, self.per_node, from);
         }
+        if !self.load.borrow().is_empty() {
+            let mut load = self.load.borrow_mut();
+            load.advance(now);
+            load.sample(now, self.opts.metrics.then_some(&mut self.metrics));
+        }
         self.observe(now, end);
     }
 
     fn observe(&mut self, now: SimTime, end: bool) {
+        let mut load = self.load.borrow_mut();
+        if !load.is_empty() {
+            load.advance(now);
+            load.refresh(now);
+        }
         for t in &mut self.trackers {
-            let v = observe::value(&self.store, &t.exp.subject, &t.exp.field);
+            let from_load = match &t.exp.subject {
+                crate::workload::expectation::Subject::Workload {
+                    kind,
+                    namespace,
+                    name,
+                } => load.value(*kind, namespace, name, &t.exp.field),
+                _ => None,
+            };
+            let v = from_load
+                .unwrap_or_else(|| observe::value(&self.store, &t.exp.subject, &t.exp.field));
             t.observe(now, v, end);
         }
     }

@@ -9,9 +9,11 @@
 //! * fields: pods `pending unscheduled running ready succeeded failed terminating total`;
 //!   nodes `ready notready total`; scheduling `scheduled failed p50_ms p99_ms max_ms`;
 //!   workloads `desired replicas ready available updated unavailable` (`updated`: pods of
-//!   a deployment's current template; for a ReplicaSet all its pods);
+//!   a deployment's current template; for a ReplicaSet all its pods); a load target
+//!   (`spec.load`) adds `offered_rps served_rps dropped_rps dropped_pct latency_ms
+//!   cpu_usage_m`;
 //! * operators: `== != < <= > >=`;
-//! * timing: none = at the end of the run; `at D` = at time D; `after D` = at every
+//! * timing: none (or `at end`) = at the end of the run; `at D` = at time D; `after D` = at every
 //!   metrics sample from D to the end (and at the end); `by D` = true at some sample or
 //!   check no later than D.
 
@@ -161,7 +163,7 @@ impl Expectation {
             .parse()
             .map_err(|_| format!("{num:?} is not a number"))?;
         let timing = match (words.next(), words.next()) {
-            (None, _) => Timing::End,
+            (None, _) | (Some("at"), Some("end")) => Timing::End,
             (Some(w), Some(d)) => {
                 let at = SimTime::ZERO + SimDuration::parse(d).map_err(|e| e.to_string())?;
                 match w {
@@ -225,7 +227,16 @@ impl Expectation {
                 )
             }
         };
-        if !fields.contains(&field) {
+        // A load target's fields (`svc/web.dropped_pct`), checked against `spec.load`
+        // when the scenario loads.
+        let load_field = matches!(
+            &subject,
+            Subject::Workload {
+                kind: Kind::Service | Kind::Deployment,
+                ..
+            }
+        ) && super::load::LOAD_FIELDS.contains(&field);
+        if !fields.contains(&field) && !load_field {
             return Err(format!(
                 "unknown field {field:?} of {subject_text} (one of: {})",
                 fields.join(", ")

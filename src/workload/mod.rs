@@ -3,6 +3,7 @@
 
 pub mod autoscale;
 pub mod expectation;
+pub mod load;
 pub mod reference;
 pub mod scenario;
 pub mod scheduler_bench;

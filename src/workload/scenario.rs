@@ -59,6 +59,8 @@ struct Spec {
     expectations: Vec<Spanned<String>>,
     #[serde(default)]
     scheduler: Option<SchedulerSpec>,
+    #[serde(default)]
+    load: Vec<super::load::LoadEntrySpec>,
 }
 
 #[derive(Deserialize)]
@@ -321,6 +323,9 @@ pub struct Scenario {
     pub unavailable_images: Vec<String>,
     /// Objects created over the run from a generator or a trace, streamed one at a time.
     pub arrivals: Option<super::stream::Arrivals>,
+    /// `spec.load`: offered load per Service or Deployment (empty: no load model, no
+    /// metrics-server scrapes).
+    pub load: Vec<super::load::LoadSpec>,
 }
 
 /// The default scenario (the seeds' example), embedded in the binary.
@@ -476,6 +481,26 @@ impl Scenario {
                 .map_err(|m| cx.err_at(e, &format!("spec.expectations[{i}]"), m))?;
             expectations.push(exp);
         }
+        let load = {
+            let mut defined: BTreeSet<(Kind, String, String)> = BTreeSet::new();
+            let objs = objects
+                .iter()
+                .chain(actions.iter().flat_map(|a| match &a.action {
+                    Action::Apply(o) => o.as_slice(),
+                    _ => &[],
+                }));
+            for l in objs {
+                let m = l.object.meta();
+                defined.insert((l.object.kind(), m.namespace.clone(), m.name.clone()));
+            }
+            let exists =
+                |k: Kind, ns: &str, n: &str| defined.contains(&(k, ns.to_string(), n.to_string()));
+            super::load::build(&spec.load, file, text, &cx.base, &exists)?
+        };
+        for (i, e) in spec.expectations.iter().enumerate() {
+            super::load::check_expectation(&expectations[i], &load)
+                .map_err(|m| cx.err_at(e, &format!("spec.expectations[{i}]"), m))?;
+        }
         let (mut pct, mut by_name, mut scheduler_settings) = (0usize, false, None);
         if let Some(s) = &spec.scheduler {
             if let Some(c) = &s.config {
@@ -542,6 +567,7 @@ impl Scenario {
                 .map(|c| c.unavailable_images.clone())
                 .unwrap_or_default(),
             arrivals: None,
+            load,
         })
     }
 }

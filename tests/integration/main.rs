@@ -11,6 +11,7 @@ mod determinism;
 mod hpa;
 mod gpu_fragmentation;
 mod invariants;
+mod load;
 mod preemption;
 mod scheduler_upstream;
 
