@@ -53,7 +53,7 @@ pub fn summary(out: &RunOutput) -> Value {
             }
         }
     }
-    json!({
+    let mut summary = json!({
         "scenario": out.scenario,
         "seed": out.seed,
         "simulated_seconds": out.end.as_secs_f64(),
@@ -85,7 +85,11 @@ pub fn summary(out: &RunOutput) -> Value {
         "workloads": workloads,
         "services": service_summary(out),
         "expectations": out.expectations,
-    })
+    });
+    if let (Some(l), Some(m)) = (&out.cost, summary.as_object_mut()) {
+        m.insert("cost".into(), l.summary(out.end));
+    }
+    summary
 }
 
 /// Per-Service availability from the sampled `:ready_endpoints` columns: from the first

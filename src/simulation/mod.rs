@@ -89,6 +89,8 @@ pub struct RunOutput {
     pub markers: Vec<(SimTime, String)>,
     /// Whether the event limit stopped the run early.
     pub truncated: bool,
+    /// The cluster autoscaler's node-hours and cost (`None` without node groups).
+    pub cost: Option<crate::controllers::cluster_autoscaler::accounting::CostLedger>,
 }
 
 impl RunOutput {
@@ -109,13 +111,14 @@ enum Ev {
 }
 
 /// Controller order: fixed, so ties at one instant always resolve the same way.
-const CONTROLLERS: [&str; 9] = [
+const CONTROLLERS: [&str; 10] = [
     "deployment",
     "replicaset",
     "garbage-collector",
     "node-lifecycle",
     "taint-eviction",
     "scheduler",
+    "cluster-autoscaler",
     "kubelet",
     "disruption",
     "drain",
@@ -135,6 +138,8 @@ struct Runtime<'a> {
     /// The scenario's streamed arrivals and the one waiting in the event queue.
     arrivals: Option<ArrivalIter>,
     next_arrival: Option<Loaded>,
+    /// The cluster autoscaler's ledger (with node groups).
+    ledger: Option<crate::controllers::cluster_autoscaler::accounting::SharedLedger>,
 }
 
 /// The scheduler's configuration: `--scheduler-config` over the scenario's
@@ -158,12 +163,43 @@ fn scheduler_config(scenario: &Scenario, opts: &RunOptions) -> SchedulerConfig {
     }
 }
 
+/// The cluster autoscaler for the scenario's node groups (idle without any) and its
+/// ledger.
+fn cluster_autoscaler(
+    scenario: &Scenario,
+    sched: &SchedulerConfig,
+    backend: SharedBackend,
+) -> (
+    crate::controllers::cluster_autoscaler::ClusterAutoscaler,
+    Option<crate::controllers::cluster_autoscaler::accounting::SharedLedger>,
+) {
+    use crate::controllers::cluster_autoscaler::ClusterAutoscaler;
+    use crate::controllers::cluster_autoscaler::accounting::CostLedger;
+    let a = scenario.cluster_autoscaler.clone();
+    let groups = a.as_ref().map(|a| a.groups.clone()).unwrap_or_default();
+    let ledger = Rc::new(RefCell::new(CostLedger::new(
+        groups
+            .iter()
+            .map(|g| (g.name.clone(), g.cost_per_hour, g.min, g.max)),
+    )));
+    let ca = ClusterAutoscaler::new(
+        a.map(|a| a.config).unwrap_or_default(),
+        groups,
+        sched.profiles.clone(),
+        backend,
+        ledger.clone(),
+    );
+    (ca, scenario.cluster_autoscaler.as_ref().map(|_| ledger))
+}
+
 /// Runs a scenario.
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
     let seed = opts.seed.unwrap_or(scenario.seed);
     let streams = RngStreams::new(seed);
     let backend = Rc::new(RefCell::new(SimBackend::new(&streams)));
     let shared: SharedBackend = backend.clone();
+    let sched = scheduler_config(scenario, opts);
+    let (ca, ledger) = cluster_autoscaler(scenario, &sched, shared.clone());
     let controllers: Vec<Box<dyn Controller>> = vec![
         Box::new(DeploymentController::new()),
         Box::new(ReplicaSetController::new()),
@@ -173,7 +209,8 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
             NodeLifecycleConfig::default(),
         )),
         Box::new(TaintEviction::new()),
-        Box::new(Scheduler::new(scheduler_config(scenario, opts))),
+        Box::new(Scheduler::new(sched)),
+        Box::new(ca),
         Box::new(Kubelet::new(shared)),
         Box::new(DisruptionController::new()),
         Box::new(Drain::new()),
@@ -208,6 +245,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         opts,
         arrivals: scenario.arrivals.as_ref().map(|a| a.start()),
         next_arrival: None,
+        ledger,
     };
     let end = rt.run()?;
     let expectations = rt.trackers.iter().map(Tracker::result).collect();
@@ -227,6 +265,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
             .map(|a| (a.at, a.description.clone()))
             .collect(),
         truncated: rt.queue.processed() >= opts.limits.max_events,
+        cost: rt.ledger.as_ref().map(|l| l.borrow().clone()),
         store: rt.store,
     })
 }
@@ -610,13 +649,21 @@ impl Runtime<'_> {
             let from = self.last_binding_index;
             self.last_binding_index = self.store.stats.binding_latencies_ms.len();
             observe::sample(&self.store, &mut self.metrics, now, self.per_node, from);
+            if let Some(l) = &self.ledger {
+                l.borrow().sample(&mut self.metrics);
+            }
         }
         self.observe(now, end);
     }
 
     fn observe(&mut self, now: SimTime, end: bool) {
         for t in &mut self.trackers {
-            let v = observe::value(&self.store, &t.exp.subject, &t.exp.field);
+            use crate::workload::expectation::Subject;
+            let v = match (&t.exp.subject, &self.ledger) {
+                (Subject::Cost, Some(l)) => l.borrow().value(None, &t.exp.field, now),
+                (Subject::NodeGroup(g), Some(l)) => l.borrow().value(Some(g), &t.exp.field, now),
+                _ => observe::value(&self.store, &t.exp.subject, &t.exp.field),
+            };
             t.observe(now, v, end);
         }
     }

@@ -89,6 +89,7 @@ pub fn reference_scenario(p: ReferenceParams) -> Scenario {
         warnings: vec![],
         unavailable_images: vec![],
         scheduler_settings: None,
+        cluster_autoscaler: None,
         arrivals: Some(Arrivals::new("reference-pods", move || {
             Box::new(ReferencePods::new(p))
         })),
