@@ -166,3 +166,136 @@ pub fn pods_to_move(
     }
     Ok((pods, used))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::manifest::load_str;
+    use crate::api::{Kind, OwnerRef};
+
+    const NODE: &str = "apiVersion: v1\nkind: Node\nmetadata: {name: a}\nstatus: {capacity: {cpu: '8', memory: 8Gi, pods: '110'}}\n";
+
+    fn pod(store: &mut Store, name: &str, ns: &str, owned: bool, annotations: &str) -> u32 {
+        let y = format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {ns}, labels: {{app: web}}, annotations: {{{annotations}}}}}\nspec: {{nodeName: a, containers: [{{name: c, image: nginx}}]}}\n"
+        );
+        let mut o = load_str(&y, "p.yaml", 1).unwrap().objects.remove(0).object;
+        if owned {
+            o.meta_mut().owners.push(OwnerRef {
+                kind: Kind::ReplicaSet,
+                name: "web".into(),
+                uid: crate::api::Uid(42),
+                controller: true,
+            });
+        }
+        store.create(o, SimTime::ZERO).unwrap().1
+    }
+
+    fn store() -> Store {
+        let mut s = Store::new(crate::engine::RngStreams::new(1).stream("n"), false);
+        let n = load_str(NODE, "n.yaml", 1)
+            .unwrap()
+            .objects
+            .remove(0)
+            .object;
+        s.create(n, SimTime::ZERO).unwrap();
+        s
+    }
+
+    fn pdb(store: &mut Store, allowed: i32) {
+        let y = "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web}\nspec: {minAvailable: 1, selector: {matchLabels: {app: web}}}\n";
+        let o = load_str(y, "b.yaml", 1).unwrap().objects.remove(0).object;
+        let (_, id) = store.create(o, SimTime::ZERO).unwrap();
+        store.update_pdb(id, SimTime::ZERO, |b| {
+            b.status.disruptions_allowed = allowed
+        });
+    }
+
+    #[test]
+    fn replicated_pods_move_bare_pods_block() {
+        let mut s = store();
+        let a = pod(&mut s, "a", "default", true, "");
+        let b = pod(&mut s, "b", "default", true, "");
+        let pdbs = RemainingPdbs::new(&s);
+        assert_eq!(
+            pods_to_move(&s, 0, &pdbs, SimTime::ZERO),
+            Ok((vec![a, b], vec![]))
+        );
+        pod(&mut s, "bare", "default", false, "");
+        assert_eq!(
+            pods_to_move(&s, 0, &pdbs, SimTime::ZERO)
+                .unwrap_err()
+                .reason,
+            "default/bare is not replicated"
+        );
+    }
+
+    #[test]
+    fn annotations_and_system_pods() {
+        let mut s = store();
+        let bare_safe = pod(
+            &mut s,
+            "safe",
+            "default",
+            false,
+            "cluster-autoscaler.kubernetes.io/safe-to-evict: 'true'",
+        );
+        let pdbs = RemainingPdbs::new(&s);
+        assert_eq!(
+            pods_to_move(&s, 0, &pdbs, SimTime::ZERO),
+            Ok((vec![bare_safe], vec![])),
+            "safe-to-evict overrides the replicated rule"
+        );
+        pod(&mut s, "dns", "kube-system", true, "");
+        assert!(
+            pods_to_move(&s, 0, &pdbs, SimTime::ZERO)
+                .unwrap_err()
+                .reason
+                .starts_with("non-daemonset, non-mirrored, non-pdb-assigned kube-system pod")
+        );
+        let mut s = store();
+        pod(
+            &mut s,
+            "pinned",
+            "default",
+            true,
+            "cluster-autoscaler.kubernetes.io/safe-to-evict: 'false'",
+        );
+        assert_eq!(
+            pods_to_move(&s, 0, &RemainingPdbs::new(&s), SimTime::ZERO)
+                .unwrap_err()
+                .reason,
+            "pod annotated as not safe to evict present: pinned"
+        );
+    }
+
+    #[test]
+    fn budgets_are_counted_per_node_and_across_nodes() {
+        let mut s = store();
+        pod(&mut s, "a", "default", true, "");
+        pod(&mut s, "b", "default", true, "");
+        pdb(&mut s, 1);
+        let mut pdbs = RemainingPdbs::new(&s);
+        // Two pods, one disruption allowed: the node cannot be emptied.
+        assert_eq!(
+            pods_to_move(&s, 0, &pdbs, SimTime::ZERO)
+                .unwrap_err()
+                .reason,
+            "not enough pod disruption budget to move default/a"
+        );
+        let mut s = store();
+        pod(&mut s, "a", "default", true, "");
+        pdb(&mut s, 1);
+        pdbs = RemainingPdbs::new(&s);
+        let (_, used) = pods_to_move(&s, 0, &pdbs, SimTime::ZERO).unwrap();
+        assert_eq!(used, vec![0]);
+        // An earlier node of the same pass used the budget.
+        pdbs.remove(&used);
+        assert_eq!(
+            pods_to_move(&s, 0, &pdbs, SimTime::ZERO)
+                .unwrap_err()
+                .reason,
+            "not enough pod disruption budget to move default/a"
+        );
+    }
+}

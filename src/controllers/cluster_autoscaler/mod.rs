@@ -44,6 +44,7 @@ use accounting::SharedLedger;
 use config::{AutoscalerConfig, NODE_GROUP_LABEL, NodeGroup, TO_BE_DELETED_TAINT};
 use drain_rules::{RemainingPdbs, SCALE_DOWN_DISABLED, pods_to_move};
 use expander::{ExpansionOption, best_option};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use unneeded::Unneeded;
 
@@ -98,6 +99,10 @@ pub struct ClusterAutoscaler {
     last_failure: Option<SimTime>,
     last_delete: Option<SimTime>,
     not_triggered: BTreeMap<u32, (String, SimTime)>,
+    /// Whether pods, nodes or budgets changed since the last scale-down simulation.
+    changed: bool,
+    /// That simulation's empty unneeded nodes.
+    empty: BTreeSet<u32>,
 }
 
 impl ClusterAutoscaler {
@@ -142,6 +147,8 @@ impl ClusterAutoscaler {
             last_failure: None,
             last_delete: None,
             not_triggered: BTreeMap::new(),
+            changed: true,
+            empty: BTreeSet::new(),
         }
     }
 
@@ -228,12 +235,17 @@ impl ClusterAutoscaler {
         }
     }
 
-    /// Usage of existing node `id` plus what this pass assumed on it.
-    fn usage_with(store: &Store, id: u32, extra: &BTreeMap<u32, Vec<u32>>) -> NodeUsage {
-        let mut u = store.node_usage(id).clone();
-        for &p in extra.get(&id).into_iter().flatten() {
+    /// Usage of existing node `id` plus the pods `extra` assumed on it (borrowed from
+    /// the store's aggregate when there are none).
+    fn usage_with<'a>(
+        store: &'a Store,
+        id: u32,
+        extra: impl IntoIterator<Item = &'a u32>,
+    ) -> Cow<'a, NodeUsage> {
+        let mut u = Cow::Borrowed(store.node_usage(id));
+        for &p in extra {
             if let Some(p) = store.pods.get(p) {
-                u.apply_pod(p, 1);
+                u.to_mut().apply_pod(p, 1);
             }
         }
         u
@@ -313,7 +325,7 @@ impl ClusterAutoscaler {
                 let Some(node) = store.nodes.get(d) else {
                     return false;
                 };
-                let u = Self::usage_with(store, d, &assumed);
+                let u = Self::usage_with(store, d, assumed.get(&d).into_iter().flatten());
                 filter_node(profile, pod, node, &u, store).is_ok()
             });
             if let Some(d) = placed {
@@ -504,6 +516,17 @@ impl ClusterAutoscaler {
 
     /// Finds the unneeded nodes and starts deleting those unneeded long enough.
     fn scale_down(&mut self, ctx: &mut Ctx<'_>) {
+        // Nothing changed since the last simulation: the same nodes are unneeded (an
+        // idle cluster costs no simulation per scan).
+        if self.changed {
+            self.changed = false;
+            self.find_unneeded(ctx);
+        }
+        self.pick_and_delete(ctx);
+    }
+
+    /// planner.go UpdateClusterState: the unneeded nodes, and which of them are empty.
+    fn find_unneeded(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now;
         let store: &Store = ctx.store;
         // Candidates: group nodes not being deleted, previously unneeded ones first
@@ -565,12 +588,12 @@ impl ClusterAutoscaler {
                     let Some(dn) = store.nodes.get(d) else {
                         return false;
                     };
-                    let mut usage = Self::usage_with(store, d, &assumed);
-                    for &q in placed.get(&d).into_iter().flatten() {
-                        if let Some(q) = store.pods.get(q) {
-                            usage.apply_pod(q, 1);
-                        }
-                    }
+                    let extra = assumed
+                        .get(&d)
+                        .into_iter()
+                        .flatten()
+                        .chain(placed.get(&d).into_iter().flatten());
+                    let usage = Self::usage_with(store, d, extra);
                     filter_node(profile, pod, dn, &usage, store).is_ok()
                 });
                 match found {
@@ -597,6 +620,13 @@ impl ClusterAutoscaler {
             unneeded.push(id);
         }
         self.unneeded.update(&unneeded, now);
+        self.empty = empty;
+    }
+
+    /// planner.go NodesToDelete and actuator.go StartDeletion, outside the cooldowns.
+    fn pick_and_delete(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now;
+        let store: &Store = ctx.store;
         if unneeded::in_cooldown(
             now,
             self.last_scale_up,
@@ -627,7 +657,7 @@ impl ClusterAutoscaler {
             let Some(since) = self.unneeded.since(id) else {
                 continue;
             };
-            let is_empty = empty.contains(&id);
+            let is_empty = self.empty.contains(&id);
             if (is_empty && empty_budget == 0) || (!is_empty && drain_budget == 0) {
                 continue;
             }
@@ -811,6 +841,12 @@ impl Controller for ClusterAutoscaler {
     fn on_change(&mut self, change: &Change, store: &Store, queue: &mut WorkQueue) {
         if self.groups.is_empty() {
             return;
+        }
+        if matches!(
+            change.kind,
+            Kind::Pod | Kind::Node | Kind::PodDisruptionBudget
+        ) {
+            self.changed = true;
         }
         if !self.started {
             self.started = true;
