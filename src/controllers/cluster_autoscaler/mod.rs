@@ -32,7 +32,7 @@ pub mod utilization;
 use super::disruption::eviction::evict;
 use super::disruption::rules::EvictionOutcome;
 use super::kubelet::SharedBackend;
-use super::scheduler::hypothetical::filter_node;
+use super::scheduler::hypothetical::NodeFilter;
 use super::scheduler::profile::Profile;
 use super::{Controller, Ctx, Key, Next, WorkQueue};
 use crate::api::objects::{ConditionStatus, Object};
@@ -82,7 +82,8 @@ pub struct ClusterAutoscaler {
     cfg: AutoscalerConfig,
     groups: Vec<NodeGroup>,
     by_name: BTreeMap<String, usize>,
-    profiles: Vec<Profile>,
+    /// Per scheduler profile: its name and resolved node filters.
+    profiles: Vec<(String, NodeFilter)>,
     backend: SharedBackend,
     ledger: SharedLedger,
     started: bool,
@@ -122,6 +123,10 @@ impl ClusterAutoscaler {
         } else {
             profiles
         };
+        let profiles = profiles
+            .iter()
+            .map(|p| (p.scheduler_name.clone(), NodeFilter::new(p)))
+            .collect();
         ClusterAutoscaler {
             by_name: groups
                 .iter()
@@ -165,10 +170,12 @@ impl ClusterAutoscaler {
             .copied()
     }
 
-    fn profile(&self, pod: &Pod) -> Option<&Profile> {
+    /// The node filters of the pod's scheduler profile (`None`: no profile serves it).
+    fn profile(&self, pod: &Pod) -> Option<NodeFilter> {
         self.profiles
             .iter()
-            .find(|p| p.scheduler_name == pod.spec.scheduler_name)
+            .find(|(name, _)| *name == pod.spec.scheduler_name)
+            .map(|(_, f)| *f)
     }
 
     fn timer(&mut self, ctx: &mut Ctx<'_>, at: SimTime) {
@@ -251,6 +258,39 @@ impl ClusterAutoscaler {
         u
     }
 
+    /// Whether `pod` could fit `node` holding `usage` with `extra` assumed on top, as a
+    /// yes/no answer: the NodeResourcesFit sums first (cheap), the full filters only when
+    /// they pass; the same answer as the filters alone, which fail on resources anyway.
+    fn fits(
+        filter: NodeFilter,
+        pod: &Pod,
+        node: &Node,
+        store: &Store,
+        id: u32,
+        extra: &[&[u32]],
+    ) -> bool {
+        let base = store.node_usage(id);
+        let (mut cpu, mut mem, mut pods) =
+            (base.requested.cpu_milli, base.requested.memory, base.pods);
+        for &q in extra.iter().flat_map(|e| e.iter()) {
+            if let Some(q) = store.pods.get(q) {
+                cpu += q.requests.cpu_milli;
+                mem += q.requests.memory;
+                pods += 1;
+            }
+        }
+        let a = &node.allocatable;
+        let r = &pod.requests;
+        if pods >= a.pods
+            || (r.cpu_milli > 0 && r.cpu_milli > a.cpu_milli - cpu)
+            || (r.memory > 0 && r.memory > a.memory - mem)
+        {
+            return false;
+        }
+        let usage = Self::usage_with(store, id, extra.iter().flat_map(|e| e.iter()));
+        filter.filter(pod, node, &usage, store).is_ok()
+    }
+
     /// Nodes pods may go to: existing, Ready, not being deleted.
     fn destinations(&self, store: &Store) -> Vec<u32> {
         store
@@ -314,6 +354,10 @@ impl ClusterAutoscaler {
             }
         }
         let mut unhelped = Vec::new();
+        // Controllers one of whose pods fit nowhere: their later pods (the same spec)
+        // fit nowhere either, as assumed pods only take room (filter_out_schedulable's
+        // equivalence cache).
+        let mut hopeless: BTreeSet<crate::api::Uid> = BTreeSet::new();
         for id in pending {
             let Some(pod) = store.pods.get(id) else {
                 continue;
@@ -321,12 +365,17 @@ impl ClusterAutoscaler {
             let Some(profile) = self.profile(pod) else {
                 continue;
             };
+            let owner = pod.meta.controller_ref().map(|o| o.uid);
+            if owner.is_some_and(|o| hopeless.contains(&o)) {
+                unhelped.push(id);
+                continue;
+            }
             let placed = dests.iter().copied().find(|&d| {
                 let Some(node) = store.nodes.get(d) else {
                     return false;
                 };
-                let u = Self::usage_with(store, d, assumed.get(&d).into_iter().flatten());
-                filter_node(profile, pod, node, &u, store).is_ok()
+                let extra = assumed.get(&d).map_or(&[][..], Vec::as_slice);
+                Self::fits(profile, pod, node, store, d, &[extra])
             });
             if let Some(d) = placed {
                 assumed.entry(d).or_default().push(id);
@@ -334,11 +383,12 @@ impl ClusterAutoscaler {
             }
             if let Some((_, u)) = upcoming
                 .iter_mut()
-                .find(|(n, u)| filter_node(profile, pod, n, u, store).is_ok())
+                .find(|(n, u)| profile.filter(pod, n, u, store).is_ok())
             {
                 u.apply_pod(pod, 1);
                 continue;
             }
+            hopeless.extend(owner);
             unhelped.push(id);
         }
         if unhelped.is_empty() {
@@ -390,7 +440,7 @@ impl ClusterAutoscaler {
                 let Some(profile) = self.profile(ex) else {
                     continue;
                 };
-                match filter_node(profile, ex, &template, &empty, store) {
+                match profile.filter(ex, &template, &empty, store) {
                     Ok(()) => fitting.push(
                         pods.iter()
                             .filter_map(|&id| store.pods.get(id).map(|p| (id, p)))
@@ -405,15 +455,16 @@ impl ClusterAutoscaler {
                 continue;
             }
             let profiles = &self.profiles;
+            let template = &template;
             let est = estimator::estimate(
                 &fitting,
-                &template,
+                template,
                 self.cfg.max_nodes_per_scale_up,
                 |p, u| {
                     profiles
                         .iter()
-                        .find(|pr| pr.scheduler_name == p.spec.scheduler_name)
-                        .is_some_and(|pr| filter_node(pr, p, &template, u, store).is_ok())
+                        .find(|(name, _)| *name == p.spec.scheduler_name)
+                        .is_some_and(|(_, f)| f.filter(p, template, u, store).is_ok())
                 },
             );
             if est.node_count == 0 || est.scheduled.is_empty() {
@@ -588,13 +639,9 @@ impl ClusterAutoscaler {
                     let Some(dn) = store.nodes.get(d) else {
                         return false;
                     };
-                    let extra = assumed
-                        .get(&d)
-                        .into_iter()
-                        .flatten()
-                        .chain(placed.get(&d).into_iter().flatten());
-                    let usage = Self::usage_with(store, d, extra);
-                    filter_node(profile, pod, dn, &usage, store).is_ok()
+                    let a = assumed.get(&d).map_or(&[][..], Vec::as_slice);
+                    let p = placed.get(&d).map_or(&[][..], Vec::as_slice);
+                    Self::fits(profile, pod, dn, store, d, &[a, p])
                 });
                 match found {
                     Some(d) => placed.entry(d).or_default().push(p),

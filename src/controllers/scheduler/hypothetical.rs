@@ -24,7 +24,8 @@ use crate::api::{Node, Pod, Store};
 /// Runs `profile`'s node-local Filter plugins for `pod` on `node` with `usage` as the
 /// node's assumed pods; `Err` holds the first failing plugin's reasons, worded as the
 /// scheduler's (`Insufficient cpu`, `node(s) had untolerated taint(s)`, ...). `store`
-/// is only read for a node that exists in it (extended resources).
+/// is only read for a node that exists in it (extended resources). Callers checking many
+/// nodes build a [`NodeFilter`] once instead.
 pub fn filter_node(
     profile: &Profile,
     pod: &Pod,
@@ -32,7 +33,42 @@ pub fn filter_node(
     usage: &NodeUsage,
     store: &Store,
 ) -> Result<(), Vec<String>> {
-    let en = Enabled::of(profile);
+    NodeFilter::new(profile).filter(pod, node, usage, store)
+}
+
+/// A profile's node-local Filter plugins, resolved once.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeFilter {
+    en: Enabled,
+}
+
+impl NodeFilter {
+    /// The filters `profile` enables.
+    pub fn new(profile: &Profile) -> NodeFilter {
+        NodeFilter {
+            en: Enabled::of(profile),
+        }
+    }
+
+    /// [`filter_node`] with the resolved profile.
+    pub fn filter(
+        &self,
+        pod: &Pod,
+        node: &Node,
+        usage: &NodeUsage,
+        store: &Store,
+    ) -> Result<(), Vec<String>> {
+        run_filters(&self.en, pod, node, usage, store)
+    }
+}
+
+fn run_filters(
+    en: &Enabled,
+    pod: &Pod,
+    node: &Node,
+    usage: &NodeUsage,
+    store: &Store,
+) -> Result<(), Vec<String>> {
     if en.unschedulable && node.unschedulable {
         let t = Taint {
             key: "node.kubernetes.io/unschedulable".into(),
