@@ -72,18 +72,19 @@ impl RemainingPdbs {
     }
 }
 
-/// The pods to move off a node, or the pod that blocks its removal. On success also the
-/// PDB ids the moves use (one entry per pod and matching PDB), for
-/// [`RemainingPdbs::remove`].
+/// The pods to move off a node (its own, then `extra`: pods an earlier simulation of the
+/// pass moved onto it), or the pod that blocks its removal. On success also the PDB ids
+/// the moves use (one entry per pod and matching PDB), for [`RemainingPdbs::remove`].
 pub fn pods_to_move(
     store: &Store,
     node: u32,
+    extra: &[u32],
     pdbs: &RemainingPdbs,
     now: SimTime,
 ) -> Result<(Vec<u32>, Vec<u32>), BlockingPod> {
     let mut pods = Vec::new();
     let mut used: Vec<u32> = Vec::new();
-    for id in store.pods_on_node(node) {
+    for id in store.pods_on_node(node).chain(extra.iter().copied()) {
         let Some(p) = store.pods.get(id) else {
             continue;
         };
@@ -218,12 +219,12 @@ mod tests {
         let b = pod(&mut s, "b", "default", true, "");
         let pdbs = RemainingPdbs::new(&s);
         assert_eq!(
-            pods_to_move(&s, 0, &pdbs, SimTime::ZERO),
+            pods_to_move(&s, 0, &[], &pdbs, SimTime::ZERO),
             Ok((vec![a, b], vec![]))
         );
         pod(&mut s, "bare", "default", false, "");
         assert_eq!(
-            pods_to_move(&s, 0, &pdbs, SimTime::ZERO)
+            pods_to_move(&s, 0, &[], &pdbs, SimTime::ZERO)
                 .unwrap_err()
                 .reason,
             "default/bare is not replicated"
@@ -242,13 +243,13 @@ mod tests {
         );
         let pdbs = RemainingPdbs::new(&s);
         assert_eq!(
-            pods_to_move(&s, 0, &pdbs, SimTime::ZERO),
+            pods_to_move(&s, 0, &[], &pdbs, SimTime::ZERO),
             Ok((vec![bare_safe], vec![])),
             "safe-to-evict overrides the replicated rule"
         );
         pod(&mut s, "dns", "kube-system", true, "");
         assert!(
-            pods_to_move(&s, 0, &pdbs, SimTime::ZERO)
+            pods_to_move(&s, 0, &[], &pdbs, SimTime::ZERO)
                 .unwrap_err()
                 .reason
                 .starts_with("non-daemonset, non-mirrored, non-pdb-assigned kube-system pod")
@@ -262,7 +263,7 @@ mod tests {
             "cluster-autoscaler.kubernetes.io/safe-to-evict: 'false'",
         );
         assert_eq!(
-            pods_to_move(&s, 0, &RemainingPdbs::new(&s), SimTime::ZERO)
+            pods_to_move(&s, 0, &[], &RemainingPdbs::new(&s), SimTime::ZERO)
                 .unwrap_err()
                 .reason,
             "pod annotated as not safe to evict present: pinned"
@@ -278,7 +279,7 @@ mod tests {
         let mut pdbs = RemainingPdbs::new(&s);
         // Two pods, one disruption allowed: the node cannot be emptied.
         assert_eq!(
-            pods_to_move(&s, 0, &pdbs, SimTime::ZERO)
+            pods_to_move(&s, 0, &[], &pdbs, SimTime::ZERO)
                 .unwrap_err()
                 .reason,
             "not enough pod disruption budget to move default/a"
@@ -287,12 +288,12 @@ mod tests {
         pod(&mut s, "a", "default", true, "");
         pdb(&mut s, 1);
         pdbs = RemainingPdbs::new(&s);
-        let (_, used) = pods_to_move(&s, 0, &pdbs, SimTime::ZERO).unwrap();
+        let (_, used) = pods_to_move(&s, 0, &[], &pdbs, SimTime::ZERO).unwrap();
         assert_eq!(used, vec![0]);
         // An earlier node of the same pass used the budget.
         pdbs.remove(&used);
         assert_eq!(
-            pods_to_move(&s, 0, &pdbs, SimTime::ZERO)
+            pods_to_move(&s, 0, &[], &pdbs, SimTime::ZERO)
                 .unwrap_err()
                 .reason,
             "not enough pod disruption budget to move default/a"

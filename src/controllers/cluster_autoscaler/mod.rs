@@ -53,6 +53,23 @@ pub const EVICTION_RETRY: SimDuration = SimDuration::from_secs(10);
 /// `--max-graceful-termination-sec` (600) plus drain.go `DefaultPodEvictionHeadroom`
 /// (30 s): how long evicted pods may take to go before the node is deleted anyway.
 pub const MAX_POD_TERMINATION: SimDuration = SimDuration::from_secs(630);
+/// `--unremovable-node-recheck-timeout` (5m): a node a simulation could not remove is not
+/// simulated again for this long.
+pub const UNREMOVABLE_RECHECK: SimDuration = SimDuration::from_secs(300);
+
+/// planner.go `unneededNodesLimit`: with N = the deletion parallelism (here
+/// `max_empty_bulk_delete`, upstream's `--max-scale-down-parallelism`), at most
+/// `previous + 2N` unneeded nodes, and never more than `N * (unneeded time / scan
+/// interval) + N`.
+pub fn unneeded_nodes_limit(previous: usize, cfg: &AutoscalerConfig) -> usize {
+    let n = cfg.max_empty_bulk_delete;
+    let limit = previous + 2 * n;
+    let interval = cfg.scan_interval.as_millis().max(1);
+    let u = cfg.scale_down_unneeded_time.as_millis().max(interval);
+    let upper = n * (u / interval) as usize + n;
+    limit.min(upper)
+}
+
 /// How long an identical `NotTriggerScaleUp` is not repeated for a pod (client-go's
 /// event correlator aggregates repeats; kubetwin simply holds them back).
 pub const EVENT_REPEAT: SimDuration = SimDuration::from_secs(300);
@@ -104,6 +121,10 @@ pub struct ClusterAutoscaler {
     changed: bool,
     /// That simulation's empty unneeded nodes.
     empty: BTreeSet<u32>,
+    /// Nodes a simulation could not remove, until their recheck.
+    unremovable: BTreeMap<u32, SimTime>,
+    /// Pod id -> the node the last successful simulation moved it to.
+    hints: BTreeMap<u32, u32>,
 }
 
 impl ClusterAutoscaler {
@@ -154,6 +175,8 @@ impl ClusterAutoscaler {
             not_triggered: BTreeMap::new(),
             changed: true,
             empty: BTreeSet::new(),
+            unremovable: BTreeMap::new(),
+            hints: BTreeMap::new(),
         }
     }
 
@@ -569,19 +592,29 @@ impl ClusterAutoscaler {
     fn scale_down(&mut self, ctx: &mut Ctx<'_>) {
         // Nothing changed since the last simulation: the same nodes are unneeded (an
         // idle cluster costs no simulation per scan).
-        if self.changed {
+        let now = ctx.now;
+        if self.changed || self.unremovable.values().any(|t| *t <= now) {
             self.changed = false;
             self.find_unneeded(ctx);
         }
         self.pick_and_delete(ctx);
     }
 
-    /// planner.go UpdateClusterState: the unneeded nodes, and which of them are empty.
+    /// planner.go UpdateClusterState / categorizeNodes: the unneeded nodes, and which of
+    /// them are empty. Eligibility (eligibility.go) comes first, on the cluster as it
+    /// is: group nodes not being deleted, not annotated scale-down-disabled, not found
+    /// unremovable by a simulation in the last `--unremovable-node-recheck-timeout`, and
+    /// underutilized. Then each, previously unneeded ones first, is simulated away
+    /// (removal.go SimulateNodeRemoval): its pods (with those earlier simulations moved
+    /// onto it) must pass the drain rules and find a place, trying the node the last
+    /// simulation chose first (the hinting simulator), else the first node that fits.
+    /// A successful simulation persists: its pods stay on their new nodes, the node is no
+    /// destination any more, and the PDB budgets are used. At most
+    /// [`unneeded_nodes_limit`] nodes are found.
     fn find_unneeded(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now;
         let store: &Store = ctx.store;
-        // Candidates: group nodes not being deleted, previously unneeded ones first
-        // (processors/scaledowncandidates previous-candidates sorting).
+        self.unremovable.retain(|_, until| *until > now);
         let mut candidates: Vec<u32> = Vec::new();
         for m in &self.members {
             for &id in m {
@@ -595,34 +628,44 @@ impl ClusterAutoscaler {
                         .get(SCALE_DOWN_DISABLED)
                         .map(String::as_str)
                         == Some("true")
+                    || self.unremovable.contains_key(&id)
                 {
+                    continue;
+                }
+                let Some(u) = utilization::calculate(n, store.node_usage(id)) else {
+                    continue;
+                };
+                if !utilization::underutilized(&u, self.cfg.scale_down_utilization_threshold) {
                     continue;
                 }
                 candidates.push(id);
             }
         }
+        // processors/scaledowncandidates: previous candidates first.
         candidates.sort_by_key(|&id| (self.unneeded.since(id).is_none(), id));
+        let limit = unneeded_nodes_limit(self.unneeded.nodes().len(), &self.cfg);
         let mut pdbs = RemainingPdbs::new(store);
         let dests = self.destinations(store);
         let mut removed: BTreeSet<u32> = BTreeSet::new();
         let mut assumed: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
         let mut unneeded: Vec<u32> = Vec::new();
         let mut empty: BTreeSet<u32> = BTreeSet::new();
+        let mut hints: BTreeMap<u32, u32> = BTreeMap::new();
+        let recheck = now + UNREMOVABLE_RECHECK;
         for id in candidates {
-            let Some(node) = store.nodes.get(id) else {
-                continue;
-            };
-            let Some(u) = utilization::calculate(node, store.node_usage(id)) else {
-                continue;
-            };
-            if !utilization::underutilized(&u, self.cfg.scale_down_utilization_threshold) {
-                continue;
+            if unneeded.len() >= limit {
+                break;
             }
-            let Ok((pods, budgets)) = pods_to_move(store, id, &pdbs, now) else {
+            let moved_here = assumed.remove(&id).unwrap_or_default();
+            let Ok((pods, budgets)) = pods_to_move(store, id, &moved_here, &pdbs, now) else {
+                self.unremovable.insert(id, recheck);
+                if !moved_here.is_empty() {
+                    assumed.insert(id, moved_here);
+                }
                 continue;
             };
-            // removal.go findPlaceFor: every pod on some other node, cumulatively.
             let mut placed: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+            let mut new_hints: Vec<(u32, u32)> = Vec::new();
             let mut all = true;
             for &p in &pods {
                 let Some(pod) = store.pods.get(p) else {
@@ -632,7 +675,7 @@ impl ClusterAutoscaler {
                     all = false;
                     break;
                 };
-                let found = dests.iter().copied().find(|&d| {
+                let ok = |d: u32| {
                     if d == id || removed.contains(&d) {
                         return false;
                     }
@@ -640,11 +683,19 @@ impl ClusterAutoscaler {
                         return false;
                     };
                     let a = assumed.get(&d).map_or(&[][..], Vec::as_slice);
-                    let p = placed.get(&d).map_or(&[][..], Vec::as_slice);
-                    Self::fits(profile, pod, dn, store, d, &[a, p])
-                });
-                match found {
-                    Some(d) => placed.entry(d).or_default().push(p),
+                    let q = placed.get(&d).map_or(&[][..], Vec::as_slice);
+                    Self::fits(profile, pod, dn, store, d, &[a, q])
+                };
+                let hinted = self
+                    .hints
+                    .get(&p)
+                    .copied()
+                    .filter(|&d| dests.contains(&d) && ok(d));
+                match hinted.or_else(|| dests.iter().copied().find(|&d| ok(d))) {
+                    Some(d) => {
+                        placed.entry(d).or_default().push(p);
+                        new_hints.push((p, d));
+                    }
                     None => {
                         all = false;
                         break;
@@ -652,13 +703,17 @@ impl ClusterAutoscaler {
                 }
             }
             if !all {
+                // NoPlaceToMovePods: not rechecked for a while; the snapshot reverts.
+                self.unremovable.insert(id, recheck);
+                if !moved_here.is_empty() {
+                    assumed.insert(id, moved_here);
+                }
                 continue;
             }
             for (d, ps) in placed {
                 assumed.entry(d).or_default().extend(ps);
             }
-            // The node's own assumed pods (from earlier candidates) move with it: not
-            // allowed, so it is no destination from now on.
+            hints.extend(new_hints);
             removed.insert(id);
             pdbs.remove(&budgets);
             if pods.is_empty() {
@@ -666,6 +721,7 @@ impl ClusterAutoscaler {
             }
             unneeded.push(id);
         }
+        self.hints = hints;
         self.unneeded.update(&unneeded, now);
         self.empty = empty;
     }
@@ -950,5 +1006,25 @@ impl Controller for ClusterAutoscaler {
             self.account(now);
         }
         Next::Done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unneeded_limit_grows_by_two_parallelisms_up_to_the_bound() {
+        let cfg = AutoscalerConfig::default();
+        // N = 10: 20 more than before, at most 10 * (600 s / 10 s) + 10 = 610.
+        assert_eq!(unneeded_nodes_limit(0, &cfg), 20);
+        assert_eq!(unneeded_nodes_limit(5, &cfg), 25);
+        assert_eq!(unneeded_nodes_limit(1000, &cfg), 610);
+        let short = AutoscalerConfig {
+            scale_down_unneeded_time: SimDuration::from_secs(1),
+            ..AutoscalerConfig::default()
+        };
+        // The unneeded time is at least one loop: 10 * 1 + 10.
+        assert_eq!(unneeded_nodes_limit(100, &short), 20);
     }
 }
