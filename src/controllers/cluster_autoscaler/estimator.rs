@@ -179,6 +179,30 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Every pod fits an empty node: all are placed once, and the count is between the
+        /// volume bound and one node per pod.
+        #[test]
+        fn packs_every_fitting_pod(cpus in proptest::collection::vec(1i64..=4, 1..40)) {
+            let t = template(4000, 64 * GI);
+            let pods: Vec<Pod> = cpus.iter().map(|c| pod(&c.to_string(), "1Gi")).collect();
+            let groups: Vec<Vec<(u32, &Pod)>> = pods
+                .iter()
+                .enumerate()
+                .map(|(i, p)| vec![(i as u32, p)])
+                .collect();
+            let e = estimate(&groups, &t, 0, fits_in(&t));
+            let total: i64 = cpus.iter().sum::<i64>() * 1000;
+            proptest::prop_assert_eq!(e.scheduled.len(), pods.len());
+            proptest::prop_assert!(e.node_count as i64 >= (total + 3999) / 4000);
+            proptest::prop_assert!(e.node_count <= pods.len());
+            let mut ids = e.scheduled.clone();
+            ids.sort_unstable();
+            ids.dedup();
+            proptest::prop_assert_eq!(ids.len(), pods.len(), "each pod once");
+        }
+    }
+
     #[test]
     fn memory_bound_packing() {
         let t = template(8000, 4 * GI);
