@@ -239,6 +239,44 @@ fn scale_down_respects_min_and_pod_disruption_budgets() {
     assert_eq!(out.cost.as_ref().unwrap().groups[0].nodes, 2);
 }
 
+#[test]
+fn nodes_not_provisioned_in_time_fail_and_the_group_backs_off() {
+    let slow = POOL.replace(
+        "costPerHour: 1.0",
+        "costPerHour: 1.0\n      provisioningDelay: 20m",
+    );
+    let out = run_text(&scenario(
+        &slow,
+        "",
+        1,
+        "3",
+        "",
+        "  - at: 1m\n    scale: {target: deployment/web, replicas: 2}",
+    ));
+    let up = events(&out, "TriggeredScaleUp");
+    assert_eq!(up[0].t_ms, 60_000);
+    assert_eq!(
+        up[0].message,
+        "pod triggered scale-up: [{pool 1->2 (max: 3)}]"
+    );
+    // max-node-provision-time (15m) passes first: the node never registers.
+    let failed = events(&out, "FailedToScaleUpGroup");
+    assert_eq!(failed[0].t_ms, 16 * 60_000);
+    assert!(
+        events(&out, "NotTriggerScaleUp")
+            .iter()
+            .any(|e| e.t_ms >= 16 * 60_000
+                && e.message == "pod didn't trigger scale-up: 1 in backoff after failed scale-up")
+    );
+    // After the 5 min backoff the group is tried again.
+    assert!(up.iter().any(|e| e.t_ms >= 21 * 60_000), "{up:?}");
+    assert!(
+        !out.journal
+            .iter()
+            .any(|e| e.entry_type == "ADDED" && e.name == "pool-2")
+    );
+}
+
 fn two_groups(expander: &str) -> RunOutput {
     let groups = "    - name: small
       max: 10

@@ -330,3 +330,102 @@ impl Ctx<'_> {
         Ok(c)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::api::objects::Object;
+    use crate::controllers::cluster_autoscaler::config::{
+        DEFAULT_PROVISIONING_DELAY, ExpanderKind, NODE_GROUP_LABEL,
+    };
+    use crate::engine::SimDuration;
+    use crate::workload::Scenario;
+
+    const TEXT: &str = "apiVersion: kubetwin.dev/v1alpha1
+kind: Scenario
+metadata: {name: t}
+spec:
+  duration: 1m
+  cluster:
+    nodeGroups:
+    - name: a
+      min: 2
+      max: 4
+      template:
+        capacity: {cpu: '2', memory: 4Gi}
+        labels: {pool: a}
+        zones: [z1, z2]
+    - name: b
+      max: 3
+      initial: 1
+      provisioningDelay: 2m
+      costPerHour: 0.5
+      priority: 7
+      template: {capacity: {cpu: '8', memory: 32Gi}, allocatable: {cpu: 7500m, memory: 30Gi}}
+  clusterAutoscaler: {expander: priority, scaleDownUnneededTime: 5m}
+";
+
+    #[test]
+    fn defaults_and_initial_nodes() {
+        let s = Scenario::from_str(TEXT, "t.yaml", ".".into()).unwrap();
+        let a = s.cluster_autoscaler.as_ref().unwrap();
+        assert_eq!(a.config.expander, ExpanderKind::Priority);
+        assert_eq!(
+            a.config.scale_down_unneeded_time,
+            SimDuration::from_secs(300)
+        );
+        assert_eq!(
+            a.config.scale_down_delay_after_add,
+            SimDuration::from_secs(600)
+        );
+        let (ga, gb) = (&a.groups[0], &a.groups[1]);
+        assert_eq!(
+            (ga.min, ga.max, ga.initial),
+            (2, 4, 2),
+            "initial defaults to min"
+        );
+        assert_eq!(ga.provisioning_delay, DEFAULT_PROVISIONING_DELAY);
+        assert_eq!((ga.cost_per_hour, ga.priority), (0.0, 0));
+        assert_eq!((gb.min, gb.initial, gb.priority), (0, 1, 7));
+        assert_eq!(gb.provisioning_delay, SimDuration::from_secs(120));
+        assert_eq!(gb.template.allocatable.cpu_milli, 7500);
+        let nodes: Vec<(String, Option<String>, Option<String>)> = s
+            .objects
+            .iter()
+            .filter_map(|l| match &l.object {
+                Object::Node(n) => Some((
+                    n.meta.name.clone(),
+                    n.meta.labels.get(NODE_GROUP_LABEL).cloned(),
+                    n.meta.labels.get("topology.kubernetes.io/zone").cloned(),
+                )),
+                _ => None,
+            })
+            .collect();
+        let some = |v: &str| Some(v.to_string());
+        assert_eq!(
+            nodes,
+            vec![
+                ("a-1".into(), some("a"), some("z1")),
+                ("a-2".into(), some("a"), some("z2")),
+                ("b-1".into(), some("b"), None),
+            ]
+        );
+        // The sixth node of group a goes to zone z2 (round-robin, 1-based).
+        let six = ga.node(6);
+        assert_eq!(six.meta.name, "a-6");
+        assert_eq!(
+            six.meta.labels.get("kubernetes.io/hostname"),
+            Some(&"a-6".to_string())
+        );
+        assert_eq!(
+            six.meta.labels.get("topology.kubernetes.io/zone"),
+            Some(&"z2".to_string())
+        );
+    }
+
+    #[test]
+    fn no_groups_no_autoscaler() {
+        let text = TEXT.split("  cluster:").next().unwrap();
+        let s = Scenario::from_str(text, "t.yaml", ".".into()).unwrap();
+        assert!(s.cluster_autoscaler.is_none());
+    }
+}
