@@ -238,6 +238,27 @@ pub fn plots(out: &RunOutput) -> Result<Vec<(String, String, String)>, Error> {
         "Ready pods, nodes and workload replicas".to_string(),
         line_chart_svg("Readiness", "count", &x, &series, &marks).map_err(perr)?,
     ));
+    // The cluster autoscaler's node groups: registered and upcoming nodes.
+    let groups: Vec<(String, Vec<f64>)> = m
+        .columns()
+        .iter()
+        .filter_map(|c| {
+            let rest = c.strip_prefix("nodegroup/")?;
+            let (g, f) = rest.rsplit_once(':')?;
+            Some((format!("{g} {f}"), col(c)))
+        })
+        .collect();
+    if !groups.is_empty() {
+        let series: Vec<(&str, &[f64])> = groups
+            .iter()
+            .map(|(n, c)| (n.as_str(), c.as_slice()))
+            .collect();
+        v.push((
+            "node_groups.svg".to_string(),
+            "Node groups: registered and upcoming nodes".to_string(),
+            line_chart_svg("Node groups", "nodes", &x, &series, &marks).map_err(perr)?,
+        ));
+    }
     Ok(v)
 }
 
