@@ -9,7 +9,8 @@ use crate::engine::SimDuration;
 pub const NODE_GROUP_LABEL: &str = "kubetwin.dev/node-group";
 
 /// The taint the autoscaler puts on a node it deletes (utils/taints/taints.go
-/// `ToBeDeletedTaint`), effect NoSchedule, value the Unix time in seconds.
+/// `ToBeDeletedTaint`), effect NoSchedule, value the Unix time in seconds; the node is
+/// cordoned too (`--cordon-node-before-terminating`, default true).
 pub const TO_BE_DELETED_TAINT: &str = "ToBeDeletedByClusterAutoscaler";
 
 /// kubetwin's default provisioning delay: from the scale-up request to the node

@@ -800,12 +800,15 @@ impl ClusterAutoscaler {
         let Some(name) = ctx.store.nodes.get(id).map(|n| n.meta.name.clone()) else {
             return;
         };
+        // utils/taints MarkToBeDeleted, cordoning too (`--cordon-node-before-terminating`
+        // defaults to true).
         ctx.store.update_node(id, now, |n| {
             n.taints.push(Taint {
                 key: TO_BE_DELETED_TAINT.into(),
                 value: now.as_secs().to_string(),
                 effect: TaintEffect::NoSchedule,
-            })
+            });
+            n.unschedulable = true;
         });
         ctx.store
             .record_event(now, Kind::Node, "", &name, "ScaleDown", || {
@@ -909,8 +912,10 @@ impl ClusterAutoscaler {
 
     fn fail_deletion(&mut self, ctx: &mut Ctx<'_>, id: u32, d: &Deletion, why: &str) {
         let now = ctx.now;
+        // taints.CleanToBeDeleted: the taint and the cordon go.
         ctx.store.update_node(id, now, |n| {
-            n.taints.retain(|t| t.key != TO_BE_DELETED_TAINT)
+            n.taints.retain(|t| t.key != TO_BE_DELETED_TAINT);
+            n.unschedulable = false;
         });
         let msg = why.to_string();
         ctx.store
