@@ -108,6 +108,22 @@ fn shipped_scenario_scales_up_after_the_delay_and_down_after_unneeded_time() {
         marked <= 25 * 60_000 + 10_000,
         "within one scan: {marked} ms"
     );
+    let removed: Vec<&str> = events(&out, "ScaleDownEmpty")
+        .iter()
+        .map(|e| e.message.as_str())
+        .collect();
+    assert_eq!(
+        removed,
+        [
+            "Scale-down: empty node web-pool-1 removed",
+            "Scale-down: empty node web-pool-2 removed"
+        ]
+    );
+    assert!(
+        events(&out, "ScaleDown")
+            .iter()
+            .any(|e| e.message == "Scale-down: node web-pool-3 removed with drain")
+    );
     // Never below min.
     assert!(
         column(&out, "nodegroup/web-pool:nodes")
@@ -236,6 +252,7 @@ fn scale_down_respects_min_and_pod_disruption_budgets() {
         "  - at: 1m\n    scale: {target: deployment/web, replicas: 0}",
     ));
     assert!(events(&out, "ScaleDown").is_empty());
+    assert!(events(&out, "ScaleDownEmpty").is_empty());
     assert_eq!(out.cost.as_ref().unwrap().groups[0].nodes, 2);
 }
 

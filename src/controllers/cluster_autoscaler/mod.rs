@@ -92,6 +92,8 @@ struct Deletion {
     empty: bool,
     /// Whether every eviction went through (then the node waits for its pods).
     evicted: Option<SimTime>,
+    /// Pods whose eviction started (their `ScaleDown` event is recorded once).
+    announced: BTreeSet<u32>,
 }
 
 /// The cluster autoscaler controller.
@@ -824,6 +826,7 @@ impl ClusterAutoscaler {
                 due,
                 empty,
                 evicted: None,
+                announced: BTreeSet::new(),
             },
         );
         self.unneeded.remove(id);
@@ -863,20 +866,30 @@ impl ClusterAutoscaler {
                     if pod.meta.deletion.is_some() {
                         continue;
                     }
+                    // actuation/drain.go evictPod: the event first, then the attempts.
                     let (ns, pname) = (pod.meta.namespace.clone(), pod.meta.name.clone());
-                    if evict(ctx.store, p, now) == EvictionOutcome::Evicted {
+                    if self
+                        .deleting
+                        .get_mut(&id)
+                        .is_some_and(|e| e.announced.insert(p))
+                    {
                         ctx.store
                             .record_event(now, Kind::Pod, &ns, &pname, "ScaleDown", || {
                                 "deleting pod for node scale down".into()
                             });
-                    } else {
+                    }
+                    if evict(ctx.store, p, now) != EvictionOutcome::Evicted {
                         refused += 1;
                     }
                 }
                 if refused > 0 {
                     let start = d.tainted + self.cfg.node_delete_delay_after_taint;
                     if now >= start + self.cfg.max_pod_eviction_time {
-                        self.fail_deletion(ctx, id, &d, "failed to evict pods from node");
+                        let why = format!(
+                            "failed to evict pods from {} within {}",
+                            d.name, self.cfg.max_pod_eviction_time
+                        );
+                        self.fail_deletion(ctx, id, &d, &why);
                         continue;
                     }
                     let due = now + EVICTION_RETRY;
@@ -917,7 +930,7 @@ impl ClusterAutoscaler {
             n.taints.retain(|t| t.key != TO_BE_DELETED_TAINT);
             n.unschedulable = false;
         });
-        let msg = why.to_string();
+        let msg = format!("failed to drain and delete node: {why}");
         ctx.store
             .record_event(now, Kind::Node, "", &d.name, "ScaleDownFailed", || msg);
         self.deleting.remove(&id);
@@ -928,12 +941,19 @@ impl ClusterAutoscaler {
         let now = ctx.now;
         self.backend.borrow_mut().remove_node(&d.name);
         ctx.store.delete_object(Kind::Node, id, now);
-        let how = if d.empty { "empty node" } else { "node" };
+        // actuation/delete_in_batch.go: the autoscaler's own events on success.
         let name = d.name.clone();
-        ctx.store
-            .record_event(now, Kind::Node, "", &d.name, "ScaleDown", || {
-                format!("Scale-down: {how} {name} removed by cluster autoscaler")
-            });
+        if d.empty {
+            ctx.store
+                .record_event(now, Kind::Node, "", &d.name, "ScaleDownEmpty", || {
+                    format!("Scale-down: empty node {name} removed")
+                });
+        } else {
+            ctx.store
+                .record_event(now, Kind::Node, "", &d.name, "ScaleDown", || {
+                    format!("Scale-down: node {name} removed with drain")
+                });
+        }
         self.deleting.remove(&id);
         self.members[d.group].remove(&id);
         self.ledger.borrow_mut().groups[d.group].scale_downs += 1;
