@@ -277,8 +277,12 @@ fn nodes_not_provisioned_in_time_fail_and_the_group_backs_off() {
         "pod triggered scale-up: [{pool 1->2 (max: 3)}]"
     );
     // max-node-provision-time (15m) passes first: the node never registers.
-    let failed = events(&out, "FailedToScaleUpGroup");
+    let failed = events(&out, "ScaleUpTimedOut");
     assert_eq!(failed[0].t_ms, 16 * 60_000);
+    assert_eq!(
+        failed[0].message,
+        "Nodes added to group pool failed to register within 15m0s"
+    );
     assert!(
         events(&out, "NotTriggerScaleUp")
             .iter()

@@ -228,26 +228,30 @@ impl ClusterAutoscaler {
                     u.ready_at <= now || u.requested + self.cfg.max_node_provision_time <= now
                 });
             self.upcoming[g] = rest;
+            let mut timed_out = false;
             for u in due {
                 self.dirty = true;
                 if u.ready_at > now || u.ready_at > u.requested + self.cfg.max_node_provision_time {
-                    // clusterstate.go: a scale-up whose nodes did not register in time
-                    // failed; the group backs off.
+                    // clusterstate.go updateScaleRequests: a scale-up whose nodes did not
+                    // register in time failed (one event per group); the group backs off.
                     self.backoff_until[g] = Some(now + self.cfg.initial_node_group_backoff);
-                    let name = self.groups[g].name.clone();
-                    ctx.store.record_event(
-                        now,
-                        Kind::Node,
-                        "",
-                        &name,
-                        "FailedToScaleUpGroup",
-                        || {
-                            format!(
-                                "node {name}-{} did not register within max-node-provision-time",
-                                u.n
-                            )
-                        },
-                    );
+                    if !timed_out {
+                        timed_out = true;
+                        let name = self.groups[g].name.clone();
+                        let after = now.since(u.requested);
+                        ctx.store.record_event(
+                            now,
+                            Kind::Node,
+                            "",
+                            &name,
+                            "ScaleUpTimedOut",
+                            || {
+                                format!(
+                                    "Nodes added to group {name} failed to register within {after}"
+                                )
+                            },
+                        );
+                    }
                     continue;
                 }
                 let mut node = self.groups[g].node(u.n);
