@@ -7,6 +7,7 @@
 //! asks for timers through its [`Ctx`]; it never reads a clock or an RNG that is not
 //! handed to it, which is what lets the same code run simulated and live.
 
+pub mod cluster_autoscaler;
 pub mod deployment;
 pub mod disruption;
 pub mod drain;

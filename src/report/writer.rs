@@ -87,10 +87,13 @@ pub fn summary(out: &RunOutput) -> Value {
         "hpa": crate::simulation::hpa_observe::summary(s),
         "expectations": out.expectations,
     });
-    if !out.load.is_empty()
-        && let Some(o) = v.as_object_mut()
-    {
-        o.insert("load".into(), Value::Object(out.load.clone()));
+    if let Some(o) = v.as_object_mut() {
+        if !out.load.is_empty() {
+            o.insert("load".into(), Value::Object(out.load.clone()));
+        }
+        if let Some(l) = &out.cost {
+            o.insert("cost".into(), l.summary(out.end));
+        }
     }
     v
 }
@@ -261,6 +264,27 @@ pub fn plots(out: &RunOutput) -> Result<Vec<(String, String, String)>, Error> {
             "load.svg".to_string(),
             "Offered and served load".to_string(),
             line_chart_svg("Load", "requests/s", &x, &series, &marks).map_err(perr)?,
+        ));
+    }
+    // The cluster autoscaler's node groups: registered and upcoming nodes.
+    let groups: Vec<(String, Vec<f64>)> = m
+        .columns()
+        .iter()
+        .filter_map(|c| {
+            let rest = c.strip_prefix("nodegroup/")?;
+            let (g, f) = rest.rsplit_once(':')?;
+            Some((format!("{g} {f}"), col(c)))
+        })
+        .collect();
+    if !groups.is_empty() {
+        let series: Vec<(&str, &[f64])> = groups
+            .iter()
+            .map(|(n, c)| (n.as_str(), c.as_slice()))
+            .collect();
+        v.push((
+            "node_groups.svg".to_string(),
+            "Node groups: registered and upcoming nodes".to_string(),
+            line_chart_svg("Node groups", "nodes", &x, &series, &marks).map_err(perr)?,
         ));
     }
     Ok(v)

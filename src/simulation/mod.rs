@@ -94,6 +94,8 @@ pub struct RunOutput {
     pub truncated: bool,
     /// summary.json's `load` object (empty without `spec.load`).
     pub load: serde_json::Map<String, serde_json::Value>,
+    /// The cluster autoscaler's node-hours and cost (`None` without node groups).
+    pub cost: Option<crate::controllers::cluster_autoscaler::accounting::CostLedger>,
 }
 
 impl RunOutput {
@@ -114,7 +116,7 @@ enum Ev {
 }
 
 /// Controller order: fixed, so ties at one instant always resolve the same way.
-const CONTROLLERS: [&str; 11] = [
+const CONTROLLERS: [&str; 12] = [
     "metrics-server",
     "hpa",
     "deployment",
@@ -123,6 +125,7 @@ const CONTROLLERS: [&str; 11] = [
     "node-lifecycle",
     "taint-eviction",
     "scheduler",
+    "cluster-autoscaler",
     "kubelet",
     "disruption",
     "drain",
@@ -144,6 +147,8 @@ struct Runtime<'a> {
     next_arrival: Option<Loaded>,
     /// The load model (empty without `spec.load`).
     load: crate::workload::load::model::SharedLoad,
+    /// The cluster autoscaler's ledger (with node groups).
+    ledger: Option<crate::controllers::cluster_autoscaler::accounting::SharedLedger>,
 }
 
 /// The scheduler's configuration: `--scheduler-config` over the scenario's
@@ -167,6 +172,35 @@ fn scheduler_config(scenario: &Scenario, opts: &RunOptions) -> SchedulerConfig {
     }
 }
 
+/// The cluster autoscaler for the scenario's node groups (idle without any) and its
+/// ledger.
+fn cluster_autoscaler(
+    scenario: &Scenario,
+    sched: &SchedulerConfig,
+    backend: SharedBackend,
+) -> (
+    crate::controllers::cluster_autoscaler::ClusterAutoscaler,
+    Option<crate::controllers::cluster_autoscaler::accounting::SharedLedger>,
+) {
+    use crate::controllers::cluster_autoscaler::ClusterAutoscaler;
+    use crate::controllers::cluster_autoscaler::accounting::CostLedger;
+    let a = scenario.cluster_autoscaler.clone();
+    let groups = a.as_ref().map(|a| a.groups.clone()).unwrap_or_default();
+    let ledger = Rc::new(RefCell::new(CostLedger::new(
+        groups
+            .iter()
+            .map(|g| (g.name.clone(), g.cost_per_hour, g.min, g.max)),
+    )));
+    let ca = ClusterAutoscaler::new(
+        a.map(|a| a.config).unwrap_or_default(),
+        groups,
+        sched.profiles.clone(),
+        backend,
+        ledger.clone(),
+    );
+    (ca, scenario.cluster_autoscaler.as_ref().map(|_| ledger))
+}
+
 /// Runs a scenario.
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
     let seed = opts.seed.unwrap_or(scenario.seed);
@@ -175,6 +209,8 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
     let shared: SharedBackend = backend.clone();
     let metrics_api = crate::metrics::pod_metrics::MetricsRegistry::shared();
     let load = crate::workload::load::model::LoadModel::shared(&scenario.load, &streams);
+    let sched = scheduler_config(scenario, opts);
+    let (ca, ledger) = cluster_autoscaler(scenario, &sched, shared.clone());
     let controllers: Vec<Box<dyn Controller>> = vec![
         Box::new(MetricsServer::new(load.clone(), metrics_api.clone())),
         Box::new(HpaController::new(metrics_api.clone())),
@@ -186,7 +222,8 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
             NodeLifecycleConfig::default(),
         )),
         Box::new(TaintEviction::new()),
-        Box::new(Scheduler::new(scheduler_config(scenario, opts))),
+        Box::new(Scheduler::new(sched)),
+        Box::new(ca),
         Box::new(Kubelet::new(shared)),
         Box::new(DisruptionController::new()),
         Box::new(Drain::new()),
@@ -222,6 +259,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         arrivals: scenario.arrivals.as_ref().map(|a| a.start()),
         next_arrival: None,
         load,
+        ledger,
     };
     let end = rt.run()?;
     let expectations = rt.trackers.iter().map(Tracker::result).collect();
@@ -246,6 +284,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         markers,
         truncated: rt.queue.processed() >= opts.limits.max_events,
         load,
+        cost: rt.ledger.as_ref().map(|l| l.borrow().clone()),
         store: rt.store,
     })
 }
@@ -644,6 +683,9 @@ impl Runtime<'_> {
             let from = self.last_binding_index;
             self.last_binding_index = self.store.stats.binding_latencies_ms.len();
             observe::sample(&self.store, &mut self.metrics, now, self.per_node, from);
+            if let Some(l) = &self.ledger {
+                l.borrow().sample(&mut self.metrics);
+            }
         }
         if !self.load.borrow().is_empty() {
             let mut load = self.load.borrow_mut();
@@ -660,16 +702,22 @@ impl Runtime<'_> {
             load.refresh(now);
         }
         for t in &mut self.trackers {
-            let from_load = match &t.exp.subject {
-                crate::workload::expectation::Subject::Workload {
-                    kind,
-                    namespace,
-                    name,
-                } => load.value(*kind, namespace, name, &t.exp.field),
-                _ => None,
+            use crate::workload::expectation::Subject;
+            let v = match (&t.exp.subject, &self.ledger) {
+                (Subject::Cost, Some(l)) => l.borrow().value(None, &t.exp.field, now),
+                (Subject::NodeGroup(g), Some(l)) => l.borrow().value(Some(g), &t.exp.field, now),
+                (
+                    Subject::Workload {
+                        kind,
+                        namespace,
+                        name,
+                    },
+                    _,
+                ) => load
+                    .value(*kind, namespace, name, &t.exp.field)
+                    .unwrap_or_else(|| observe::value(&self.store, &t.exp.subject, &t.exp.field)),
+                _ => observe::value(&self.store, &t.exp.subject, &t.exp.field),
             };
-            let v = from_load
-                .unwrap_or_else(|| observe::value(&self.store, &t.exp.subject, &t.exp.field));
             t.observe(now, v, end);
         }
     }

@@ -109,6 +109,8 @@ pub fn value(store: &Store, subject: &Subject, field: &str) -> f64 {
                 _ => store.stats.failed_scheduling_attempts as f64,
             }
         }
+        // Read from the cluster autoscaler's ledger by the runtime.
+        Subject::Cost | Subject::NodeGroup(_) => f64::NAN,
         Subject::Workload {
             kind: Kind::Service,
             namespace,

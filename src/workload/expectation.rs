@@ -11,7 +11,9 @@
 //!   workloads `desired replicas ready available updated unavailable` (`updated`: pods of
 //!   a deployment's current template; for a ReplicaSet all its pods); a load target
 //!   (`spec.load`) adds `offered_rps served_rps dropped_rps dropped_pct latency_ms
-//!   cpu_usage_m`;
+//!   cpu_usage_m`; `cost`
+//!   `total node_hours` and `nodegroup/NAME` `nodes upcoming node_hours cost peak_nodes
+//!   scale_ups scale_downs` (the cluster autoscaler's ledger);
 //! * operators: `== != < <= > >=`;
 //! * timing: none (or `at end`) = at the end of the run; `at D` = at time D; `after D` = at every
 //!   metrics sample from D to the end (and at the end); `by D` = true at some sample or
@@ -61,6 +63,10 @@ pub enum Subject {
     Nodes,
     /// Scheduler statistics.
     Scheduling,
+    /// The cluster autoscaler's cost ledger (`cost.total`, `cost.node_hours`).
+    Cost,
+    /// A cluster-autoscaler node group (`nodegroup/NAME`).
+    NodeGroup(String),
     /// A workload controller.
     Workload {
         /// Its kind.
@@ -126,6 +132,16 @@ const POD_FIELDS: &[&str] = &[
 const NODE_FIELDS: &[&str] = &["ready", "notready", "total"];
 const SCHED_FIELDS: &[&str] = &["scheduled", "failed", "p50_ms", "p99_ms", "max_ms"];
 const SERVICE_FIELDS: &[&str] = &["endpoints", "desired"];
+const COST_FIELDS: &[&str] = &["total", "node_hours"];
+const NODE_GROUP_FIELDS: &[&str] = &[
+    "nodes",
+    "upcoming",
+    "node_hours",
+    "cost",
+    "peak_nodes",
+    "scale_ups",
+    "scale_downs",
+];
 const WORKLOAD_FIELDS: &[&str] = &[
     "desired",
     "replicas",
@@ -185,6 +201,11 @@ impl Expectation {
             "pods" => (Subject::Pods, POD_FIELDS),
             "nodes" => (Subject::Nodes, NODE_FIELDS),
             "scheduling" => (Subject::Scheduling, SCHED_FIELDS),
+            "cost" => (Subject::Cost, COST_FIELDS),
+            s if s.starts_with("nodegroup/") && s.len() > "nodegroup/".len() => (
+                Subject::NodeGroup(s["nodegroup/".len()..].to_string()),
+                NODE_GROUP_FIELDS,
+            ),
             s => {
                 let parts: Vec<&str> = s.split('/').collect();
                 let (k, ns, name) = match parts.as_slice() {
@@ -386,6 +407,22 @@ mod tests {
             "cm/x.ready == 1",
             "pods.pending == 1 at",
             "pods.pending == 1 at 5 parsecs",
+        ] {
+            assert!(Expectation::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn parses_autoscaler_subjects() {
+        let e = Expectation::parse("nodegroup/web-pool.nodes <= 8 after 1m").unwrap();
+        assert_eq!(e.subject, Subject::NodeGroup("web-pool".into()));
+        assert_eq!(e.field, "nodes");
+        let e = Expectation::parse("cost.total < 100").unwrap();
+        assert_eq!((e.subject, e.field.as_str()), (Subject::Cost, "total"));
+        for bad in [
+            "cost.nodes < 1",
+            "nodegroup/.nodes == 1",
+            "nodegroup/a.bogus == 1",
         ] {
             assert!(Expectation::parse(bad).is_err(), "{bad}");
         }

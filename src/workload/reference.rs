@@ -90,6 +90,7 @@ pub fn reference_scenario(p: ReferenceParams) -> Scenario {
         unavailable_images: vec![],
         scheduler_settings: None,
         load: vec![],
+        cluster_autoscaler: None,
         arrivals: Some(Arrivals::new("reference-pods", move || {
             Box::new(ReferencePods::new(p))
         })),

@@ -11,6 +11,7 @@ use crate::api::selector::Labels;
 use crate::api::taint::{Taint, TaintEffect};
 use crate::api::{Kind, Resources};
 use crate::backend::sim::Behaviour;
+use crate::controllers::cluster_autoscaler::config::template_node;
 use crate::controllers::scheduler::config::{self as scheduler_config, SchedulerSettings};
 use crate::engine::{SimDuration, SimTime};
 use crate::error::{Error, InputError};
@@ -20,6 +21,10 @@ use serde_saphyr::Spanned;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+mod node_groups;
+
+pub use node_groups::Autoscaling;
 
 /// The scenario API version.
 pub const API_VERSION: &str = "kubetwin.dev/v1alpha1";
@@ -61,6 +66,8 @@ struct Spec {
     scheduler: Option<SchedulerSpec>,
     #[serde(default)]
     load: Vec<super::load::LoadEntrySpec>,
+    #[serde(default)]
+    cluster_autoscaler: Option<node_groups::AutoscalerSpec>,
 }
 
 #[derive(Deserialize)]
@@ -89,6 +96,8 @@ struct ClusterSpec {
     node_pools: Vec<NodePool>,
     #[serde(default)]
     unavailable_images: Vec<String>,
+    #[serde(default)]
+    node_groups: Vec<node_groups::NodeGroupSpec>,
 }
 
 #[derive(Deserialize)]
@@ -326,6 +335,8 @@ pub struct Scenario {
     /// `spec.load`: offered load per Service or Deployment (empty: no load model, no
     /// metrics-server scrapes).
     pub load: Vec<super::load::LoadSpec>,
+    /// `spec.cluster.nodeGroups` with `spec.clusterAutoscaler` (`None`: no node groups).
+    pub cluster_autoscaler: Option<Autoscaling>,
 }
 
 /// The default scenario (the seeds' example), embedded in the binary.
@@ -435,6 +446,18 @@ impl Scenario {
                 objects.extend(cx.node_pool(pool, i)?);
             }
         }
+        let pool_names: Vec<&str> = spec
+            .cluster
+            .iter()
+            .flat_map(|c| &c.node_pools)
+            .map(|p| p.name.value.as_str())
+            .collect();
+        let (cluster_autoscaler, group_nodes) = cx.autoscaling(
+            spec.cluster.as_ref().map_or(&[][..], |c| &c.node_groups),
+            &pool_names,
+            spec.cluster_autoscaler.as_ref(),
+        )?;
+        objects.extend(group_nodes);
         for (i, m) in spec.manifests.iter().enumerate() {
             let r = cx.manifests(m, &format!("spec.manifests[{i}]"))?;
             objects.extend(r.objects);
@@ -568,6 +591,7 @@ impl Scenario {
                 .unwrap_or_default(),
             arrivals: None,
             load,
+            cluster_autoscaler,
         })
     }
 }
@@ -675,11 +699,40 @@ impl Ctx<'_> {
                 format!("must be between 0 and 100000, got {}", pool.count.value),
             ));
         }
-        let mut capacity = self.quantities(&pool.capacity, &format!("{f}.capacity"))?;
+        let template = self.node_template(
+            &pool.capacity,
+            pool.allocatable.as_ref(),
+            &pool.labels,
+            &pool.taints,
+            &pool.images,
+            &f,
+        )?;
+        let text: Arc<str> = Arc::from(self.text);
+        let mut out = Vec::new();
+        for n in 1..=pool.count.value as usize {
+            let name = format!("{}-{n}", pool.name.value);
+            let node = template_node(&template, &pool.zones, &name, n);
+            out.push(self.loaded_node(node, &pool.name, &text));
+        }
+        Ok(out)
+    }
+
+    /// A pool's or node group's node before naming: resources (pods default 110,
+    /// allocatable defaults to capacity), labels, taints, images; Ready at time zero.
+    fn node_template(
+        &self,
+        capacity: &BTreeMap<String, Spanned<WireQuantity>>,
+        allocatable: Option<&BTreeMap<String, Spanned<WireQuantity>>>,
+        labels: &Labels,
+        taint_specs: &[TaintSpec],
+        images: &[String],
+        f: &str,
+    ) -> Result<Node, InputError> {
+        let mut capacity = self.quantities(capacity, &format!("{f}.capacity"))?;
         if capacity.pods == 0 {
             capacity.pods = 110;
         }
-        let allocatable = match &pool.allocatable {
+        let allocatable = match allocatable {
             Some(a) => {
                 let mut r = self.quantities(a, &format!("{f}.allocatable"))?;
                 if r.pods == 0 {
@@ -690,7 +743,7 @@ impl Ctx<'_> {
             None => capacity.clone(),
         };
         let mut taints = Vec::new();
-        for (j, t) in pool.taints.iter().enumerate() {
+        for (j, t) in taint_specs.iter().enumerate() {
             let effect = t.effect.value.parse::<TaintEffect>().map_err(|e| {
                 self.err_at(&t.effect, &format!("{f}.taints[{j}].effect"), e.to_string())
             })?;
@@ -700,48 +753,38 @@ impl Ctx<'_> {
                 effect,
             });
         }
-        let text: Arc<str> = Arc::from(self.text);
-        let mut out = Vec::new();
-        for n in 1..=pool.count.value {
-            let name = format!("{}-{n}", pool.name.value);
-            let mut labels = pool.labels.clone();
-            labels.insert("kubernetes.io/hostname".into(), name.clone());
-            if !pool.zones.is_empty() {
-                let z = &pool.zones[(n as usize - 1) % pool.zones.len()];
-                labels.insert("topology.kubernetes.io/zone".into(), z.clone());
-            }
-            let node = Node {
-                meta: ObjectMeta {
-                    name,
-                    labels,
-                    ..ObjectMeta::default()
-                },
-                unschedulable: false,
-                taints: taints.clone(),
-                capacity: capacity.clone(),
-                allocatable: allocatable.clone(),
-                ready: ConditionStatus::True,
-                ready_transition: SimTime::ZERO,
-                images: pool
-                    .images
-                    .iter()
-                    .map(|i| crate::api::objects::NodeImage {
-                        names: vec![i.clone()],
-                        size_bytes: 0,
-                    })
-                    .collect(),
-            };
-            out.push(Loaded {
-                object: Object::Node(Box::new(node)),
-                source: SourceDoc {
-                    file: Arc::from(self.file),
-                    text: text.clone(),
-                    first_line: pool.name.referenced.line() as usize,
-                    item: None,
-                },
-            });
+        Ok(Node {
+            meta: ObjectMeta {
+                labels: labels.clone(),
+                ..ObjectMeta::default()
+            },
+            unschedulable: false,
+            taints,
+            capacity,
+            allocatable,
+            ready: ConditionStatus::True,
+            ready_transition: SimTime::ZERO,
+            images: images
+                .iter()
+                .map(|i| crate::api::objects::NodeImage {
+                    names: vec![i.clone()],
+                    size_bytes: 0,
+                })
+                .collect(),
+        })
+    }
+
+    /// A node created at time zero, attributed to the line of `at`.
+    fn loaded_node(&self, node: Node, at: &Spanned<String>, text: &Arc<str>) -> Loaded {
+        Loaded {
+            object: Object::Node(Box::new(node)),
+            source: SourceDoc {
+                file: Arc::from(self.file),
+                text: text.clone(),
+                first_line: at.referenced.line() as usize,
+                item: None,
+            },
         }
-        Ok(out)
     }
 
     fn manifests(&self, m: &ManifestRef, field: &str) -> Result<manifest::LoadResult, Error> {

@@ -4,6 +4,7 @@
 mod affinity;
 mod bad_input;
 mod cli;
+mod cluster_autoscaler;
 mod compare;
 mod conformance;
 mod deployment;

@@ -15,6 +15,7 @@
 pub mod config;
 pub mod feasible;
 pub mod framework;
+pub mod hypothetical;
 pub mod normalize;
 pub mod plugins;
 pub mod preemption;
