@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod check;
 pub mod compare;
+pub mod explain;
 pub mod get;
 pub mod run;
 pub mod validate;
@@ -63,6 +64,14 @@ pub enum Command {
         /// the scenario's `spec.scheduler.config`.
         #[arg(long, value_name = "FILE")]
         scheduler_config: Option<PathBuf>,
+        /// Explain the scheduling attempts of these pods in `explain.jsonl`: `all`, or
+        /// comma-separated pod name globs (`web-*`, `default/db-?`). Repeatable.
+        #[arg(long, value_name = "PODS")]
+        explain: Vec<String>,
+        /// Explain the scheduling attempts of the pods this label selector selects
+        /// (kubectl `-l` syntax: `app=web,tier!=db`). Repeatable.
+        #[arg(long, value_name = "SELECTOR")]
+        explain_labels: Vec<String>,
     },
     /// Validate manifests, scenario files and KubeSchedulerConfiguration files.
     Validate {
@@ -87,6 +96,8 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// Check scheduling metrics against a baseline file (exit 1 on a regression).
     Check(check::CheckArgs),
+    /// Explain one pod's scheduling attempts: per node the filter result and scores.
+    Explain(explain::ExplainArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -131,6 +142,8 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
             no_report,
             output,
             scheduler_config,
+            explain,
+            explain_labels,
         } => run::run(
             scenario.as_deref(),
             &run::RunArgs {
@@ -139,6 +152,8 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
                 no_report,
                 output,
                 scheduler_config,
+                explain,
+                explain_labels,
             },
         ),
         Command::Validate { files, recursive } => validate::validate(&files, recursive),
@@ -157,5 +172,6 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Bench(args) => bench::bench(&args),
         Command::Compare(args) => compare::compare(&args),
         Command::Check(args) => check::check(&args),
+        Command::Explain(args) => explain::explain(&args),
     }
 }

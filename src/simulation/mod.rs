@@ -50,6 +50,8 @@ pub struct RunOptions {
     pub limits: RunLimits,
     /// Scheduler settings overriding the scenario's (`--scheduler-config`).
     pub scheduler: Option<SchedulerSettings>,
+    /// Explain the scheduling attempts of the pods this selects (`--explain`).
+    pub explain: Option<crate::controllers::scheduler::explain::ExplainSelector>,
 }
 
 impl Default for RunOptions {
@@ -61,6 +63,7 @@ impl Default for RunOptions {
             until: None,
             limits: RunLimits::default(),
             scheduler: None,
+            explain: None,
         }
     }
 }
@@ -89,6 +92,8 @@ pub struct RunOutput {
     pub markers: Vec<(SimTime, String)>,
     /// Whether the event limit stopped the run early.
     pub truncated: bool,
+    /// The explained scheduling attempts (`Some` when `RunOptions::explain` was set).
+    pub explain: Option<Vec<crate::controllers::scheduler::explain::Attempt>>,
 }
 
 impl RunOutput {
@@ -164,6 +169,14 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
     let streams = RngStreams::new(seed);
     let backend = Rc::new(RefCell::new(SimBackend::new(&streams)));
     let shared: SharedBackend = backend.clone();
+    let mut scheduler = Scheduler::new(scheduler_config(scenario, opts));
+    let explain_log = opts
+        .explain
+        .clone()
+        .map(crate::controllers::scheduler::explain::ExplainLog::shared);
+    if let Some(log) = &explain_log {
+        scheduler.set_explain_log(log.clone());
+    }
     let controllers: Vec<Box<dyn Controller>> = vec![
         Box::new(DeploymentController::new()),
         Box::new(ReplicaSetController::new()),
@@ -173,7 +186,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
             NodeLifecycleConfig::default(),
         )),
         Box::new(TaintEviction::new()),
-        Box::new(Scheduler::new(scheduler_config(scenario, opts))),
+        Box::new(scheduler),
         Box::new(Kubelet::new(shared)),
         Box::new(DisruptionController::new()),
         Box::new(Drain::new()),
@@ -228,6 +241,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
             .collect(),
         truncated: rt.queue.processed() >= opts.limits.max_events,
         store: rt.store,
+        explain: explain_log.map(|l| std::mem::take(&mut l.borrow_mut().attempts)),
     })
 }
 

@@ -13,6 +13,7 @@
 //! (PodTopologySpread's domain counts read one cached number per node).
 
 pub mod config;
+pub mod explain;
 pub mod feasible;
 pub mod framework;
 pub mod normalize;
@@ -267,6 +268,8 @@ pub struct Scheduler {
     images_dirty: bool,
     /// Statistics.
     pub stats: SchedulerStats,
+    /// Where selected pods' attempts are explained (`None`: recording off).
+    explain: Option<explain::SharedExplainLog>,
 }
 
 impl Scheduler {
@@ -327,7 +330,14 @@ impl Scheduler {
             any_images: false,
             images_dirty: true,
             stats: SchedulerStats::default(),
+            explain: None,
         }
+    }
+
+    /// Records an explanation of every scheduling attempt of the pods `log`'s selector
+    /// selects into `log` (see [`explain`]).
+    pub fn set_explain_log(&mut self, log: explain::SharedExplainLog) {
+        self.explain = Some(log);
     }
 
     /// Makes profile `i` the active one (its `profile`, `enabled` and `scorer` in the
@@ -708,6 +718,27 @@ impl Scheduler {
             .percentage_of_nodes_to_score
             .unwrap_or(self.config.percentage_of_nodes_to_score);
         let to_find = num_feasible_nodes_to_find(pct as i64, n as i64) as usize;
+        // Explanations: decided once per cycle, so an unselected pod costs this check.
+        let mut rec = match &self.explain {
+            Some(log) if log.borrow().selector.matches(pod) => {
+                let (attempts, origin) = self.queue.attempts_of(pod_id);
+                Some(Box::new(explain::Recording::new(
+                    now,
+                    pod,
+                    attempts + 1,
+                    origin.as_str(),
+                    explain::Sampling {
+                        all_nodes: n,
+                        percentage_of_nodes_to_score: pct,
+                        num_feasible_nodes_to_find: to_find,
+                        start_index: self.next_start,
+                        processed: 0,
+                        feasible: 0,
+                    },
+                )))
+            }
+            _ => None,
+        };
         let cycle = self.pre_filter(pod, store);
         let pod_has_affinity =
             !pod.spec.node_selector.is_empty() || pod.spec.node_affinity.is_some();
@@ -718,6 +749,9 @@ impl Scheduler {
         // is tried first; when it passes, it is the only feasible node.
         let nominated = self.evaluate_nominated_node(pod, pod_has_affinity, store, &cycle);
         feasible.extend(nominated);
+        if let Some(r) = rec.as_mut() {
+            r.nominated(pod, nominated);
+        }
         let n_scan = if nominated.is_some() { 0 } else { n };
         // Per node id, the failure code for preemption (`Some(true)`: unresolvable).
         let mut codes: Vec<Option<bool>> = Vec::new();
@@ -741,8 +775,16 @@ impl Scheduler {
                 &cycle,
                 nominated_usage.as_ref(),
             ) {
-                Ok(()) => feasible.push(node_id),
+                Ok(()) => {
+                    feasible.push(node_id);
+                    if let Some(r) = rec.as_mut() {
+                        r.visit(node_id, explain::passed());
+                    }
+                }
                 Err(reasons) => {
+                    if let Some(r) = rec.as_mut() {
+                        r.visit(node_id, self.explain_failure(pod, store, node_id, &reasons));
+                    }
                     if self.enabled.preemption {
                         if codes.is_empty() {
                             codes = vec![None; self.lite.len()];
@@ -761,6 +803,10 @@ impl Scheduler {
             self.next_start = (self.next_start + processed) % n;
         }
         let (ns, name) = (pod.meta.namespace.clone(), pod.meta.name.clone());
+        if let Some(r) = rec.as_mut() {
+            r.attempt.sampling.processed = processed;
+            r.attempt.sampling.feasible = feasible.len();
+        }
         if feasible.is_empty() {
             self.stats.failed_attempts += 1;
             ctx.store.stats.failed_scheduling_attempts += 1;
@@ -779,11 +825,16 @@ impl Scheduler {
                 preemption::PostFilterResult {
                     nominating: preemption::Nominating::Clear,
                     message: String::new(),
+                    victims: Vec::new(),
                 }
             };
             if !post.message.is_empty() {
                 msg.push(' ');
                 msg.push_str(&post.message);
+            }
+            if let Some(mut r) = rec.take() {
+                r.unschedulable(&msg, (self.enabled.preemption && n > 0).then_some(&post));
+                self.finish_explain(r, ctx.store, &[], None);
             }
             // handleSchedulingFailure: the nominator first, then the pod's status.
             let priority = ctx.store.pods.get(pod_id).map_or(0, |p| p.spec.priority);
@@ -810,10 +861,17 @@ impl Scheduler {
             // schedule_one.go: a single feasible node is chosen without scoring.
             feasible[0]
         } else {
-            let scores = self.score(pod, store, &feasible);
+            let scores = self.score(pod, store, &feasible, rec.as_mut().map(|r| &mut r.scores));
+            if let Some(r) = rec.as_mut() {
+                r.totals.clone_from(&scores);
+            }
             let scored: Vec<(u32, i64)> = feasible.iter().copied().zip(scores).collect();
             self.select_host(&scored, ctx)
         };
+        if let Some(mut r) = rec.take() {
+            r.scheduled(self.config.tie_break_by_name);
+            self.finish_explain(r, ctx.store, &feasible, Some(chosen));
+        }
         let node_name = ctx
             .store
             .nodes
@@ -839,6 +897,47 @@ impl Scheduler {
                 format!("Successfully assigned {ns}/{name} to {node_name}")
             });
         true
+    }
+
+    /// The explained Filter outcome of a node that failed with `reasons`: the built-in
+    /// plugin named by the reason, else the out-of-tree filter that gives these reasons.
+    fn explain_failure(
+        &self,
+        pod: &Pod,
+        store: &Store,
+        node_id: u32,
+        reasons: &[String],
+    ) -> explain::FilterOutcome {
+        let known = reasons.first().and_then(|r| explain::plugin_of_reason(r));
+        let plugin = match (known, store.nodes.get(node_id)) {
+            (None, Some(node)) => self
+                .registry
+                .filters
+                .iter()
+                .filter(|f| self.config.profile.filter_enabled(f.name()))
+                .find(|f| f.filter(pod, node, store).err().as_deref() == Some(reasons))
+                .map(|f| f.name().to_string()),
+            _ => None,
+        };
+        explain::failed(reasons, plugin)
+    }
+
+    /// Resolves a recording's node ids to names and appends it to the explain log.
+    fn finish_explain(
+        &self,
+        rec: Box<explain::Recording>,
+        store: &Store,
+        feasible: &[u32],
+        chosen: Option<u32>,
+    ) {
+        if let Some(log) = &self.explain {
+            let a = rec.finish(
+                |id| store.nodes.get(id).map(|n| n.meta.name.clone()),
+                feasible,
+                chosen,
+            );
+            log.borrow_mut().attempts.push(a);
+        }
     }
 
     /// schedule_one.go evaluateNominatedNode: the pod's nominated node when it passes the
@@ -1012,7 +1111,13 @@ impl Scheduler {
     /// Runs the Score plugins over the feasible nodes: raw scores, NormalizeScore, weight,
     /// summed per node (framework.go RunScorePlugins). Plugins whose PreScore would Skip, or
     /// whose scores would be equal on every node, add nothing.
-    fn score(&mut self, pod: &Pod, store: &Store, feasible: &[u32]) -> Vec<i64> {
+    fn score(
+        &mut self,
+        pod: &Pod,
+        store: &Store,
+        feasible: &[u32],
+        mut rec: Option<&mut explain::ScoreRecord>,
+    ) -> Vec<i64> {
         let en = self.enabled;
         let mut total = vec![0i64; feasible.len()];
         let mut buf = vec![0i64; feasible.len()];
@@ -1022,14 +1127,23 @@ impl Scheduler {
             }
         };
         // TaintToleration: untolerated PreferNoSchedule taints, reversed normalisation.
-        if en.w_taints != 0 && feasible.iter().any(|&id| self.lite[id as usize].has_taints) {
+        // (Recorded even when no node is tainted: upstream scores it, equal on every node.)
+        if en.w_taints != 0
+            && (rec.is_some() || feasible.iter().any(|&id| self.lite[id as usize].has_taints))
+        {
             let tols = prefer_no_schedule_tolerations(&pod.spec.tolerations);
             for (b, &id) in buf.iter_mut().zip(feasible) {
                 *b = store.nodes.get(id).map_or(0, |n| {
                     count_intolerable_taints_prefer_no_schedule(&n.taints, &tols, false)
                 });
             }
+            if let Some(r) = rec.as_deref_mut() {
+                r.raw(names::TAINT_TOLERATION, en.w_taints, &buf);
+            }
             plugins::taint_toleration::normalize_scores(&mut buf);
+            if let Some(r) = rec.as_deref_mut() {
+                r.normalized(&buf);
+            }
             add(&mut total, &buf, en.w_taints);
         }
         // NodeAffinity: sum of matching preferred terms' weights, normalised.
@@ -1043,7 +1157,13 @@ impl Scheduler {
             for (b, &id) in buf.iter_mut().zip(feasible) {
                 *b = table.get(id as usize).copied().unwrap_or(0);
             }
+            if let Some(r) = rec.as_deref_mut() {
+                r.raw(names::NODE_AFFINITY, en.w_affinity, &buf);
+            }
             default_normalize_score(MAX_NODE_SCORE, false, &mut buf);
+            if let Some(r) = rec.as_deref_mut() {
+                r.normalized(&buf);
+            }
             add(&mut total, &buf, en.w_affinity);
         }
         // NodeResourcesFit and NodeResourcesBalancedAllocation read the same per-node
@@ -1065,6 +1185,9 @@ impl Scheduler {
                         self.fit_score(pod, (nz_cpu, nz_mem), lite, u, store.nodes.get(id))
                     };
                     *t += fit * en.w_fit;
+                    if let Some(r) = rec.as_deref_mut() {
+                        r.push_unnormalized(names::NODE_RESOURCES_FIT, en.w_fit, fit);
+                    }
                 }
                 if balanced {
                     let b = balanced_resource_score(
@@ -1075,6 +1198,9 @@ impl Scheduler {
                         &[lite.cpu, lite.memory],
                     );
                     *t += b * en.w_balanced;
+                    if let Some(r) = rec.as_deref_mut() {
+                        r.push_unnormalized(names::BALANCED_ALLOCATION, en.w_balanced, b);
+                    }
                 }
             }
         }
@@ -1125,7 +1251,13 @@ impl Scheduler {
                 }
                 *b = score.round() as i64;
             }
+            if let Some(r) = rec.as_deref_mut() {
+                r.raw(names::POD_TOPOLOGY_SPREAD, en.w_spread, &buf);
+            }
             normalize_spread_scores(&mut buf, &st.ignored);
+            if let Some(r) = rec.as_deref_mut() {
+                r.normalized(&buf);
+            }
             add(&mut total, &buf, en.w_spread);
         }
         // InterPodAffinity: preferred terms of the pod and of the existing pods.
@@ -1135,7 +1267,13 @@ impl Scheduler {
             for (b, &id) in buf.iter_mut().zip(feasible) {
                 *b = st.score(id);
             }
+            if let Some(r) = rec.as_deref_mut() {
+                r.raw(names::INTER_POD_AFFINITY, en.w_inter_pod, &buf);
+            }
             ipa::normalize_score(&mut buf);
+            if let Some(r) = rec.as_deref_mut() {
+                r.normalized(&buf);
+            }
             add(&mut total, &buf, en.w_inter_pod);
         }
         // ImageLocality: no node lists images -> every node scores 0.
@@ -1169,7 +1307,14 @@ impl Scheduler {
                             .map_or(0, |st| image_locality_score(&images, st, total_nodes));
                     }
                 }
+                if let Some(r) = rec.as_deref_mut() {
+                    r.raw(names::IMAGE_LOCALITY, en.w_images, &buf);
+                }
                 add(&mut total, &buf, en.w_images);
+            } else if let Some(r) = rec.as_deref_mut() {
+                // No node lists images: upstream scores every node 0.
+                buf.iter_mut().for_each(|b| *b = 0);
+                r.raw(names::IMAGE_LOCALITY, en.w_images, &buf);
             }
         }
         for sp in &self.registry.scores {
@@ -1180,7 +1325,13 @@ impl Scheduler {
             for (b, &id) in buf.iter_mut().zip(feasible) {
                 *b = store.nodes.get(id).map_or(0, |n| sp.score(pod, n, store));
             }
+            if let Some(r) = rec.as_deref_mut() {
+                r.raw(sp.name(), w, &buf);
+            }
             sp.normalize(pod, &mut buf);
+            if let Some(r) = rec.as_deref_mut() {
+                r.normalized(&buf);
+            }
             add(&mut total, &buf, w);
         }
         total
