@@ -8,6 +8,7 @@ mod compare;
 mod conformance;
 mod deployment;
 mod determinism;
+mod explain;
 mod invariants;
 mod preemption;
 mod scheduler_upstream;

@@ -630,6 +630,24 @@ mod tests {
         assert!(!glob_matches(b"*a*b", b"xxaxxbc"));
     }
 
+    proptest::proptest! {
+        /// A name matches itself, itself with any characters turned into `?`, and any
+        /// prefix followed by `*`; a longer literal never matches.
+        #[test]
+        fn globs_match_their_names(name in "[a-z0-9.-]{0,12}", marks in proptest::collection::vec(proptest::bool::ANY, 12), cut in 0usize..13) {
+            let n = name.as_bytes();
+            proptest::prop_assert!(glob_matches(n, n));
+            let q: Vec<u8> = n.iter().zip(&marks).map(|(&c, &m)| if m { b'?' } else { c }).collect();
+            proptest::prop_assert!(glob_matches(&q, n));
+            let mut prefix = n[..cut.min(n.len())].to_vec();
+            prefix.push(b'*');
+            proptest::prop_assert!(glob_matches(&prefix, n));
+            let mut longer = n.to_vec();
+            longer.push(b'x');
+            proptest::prop_assert!(!glob_matches(&longer, n));
+        }
+    }
+
     #[test]
     fn selector_syntax() {
         let mut s = ExplainSelector::default();
@@ -643,9 +661,10 @@ mod tests {
         }
         let mut s = ExplainSelector::default();
         s.add_labels("app=web,tier in (fe)").expect("valid");
-        let e = s.add_labels("app==").expect_err("bad selector");
+        let e = s.add_labels("app in web").expect_err("bad selector");
         assert!(
-            e.to_string().starts_with("--explain-labels \"app==\":"),
+            e.to_string()
+                .starts_with("--explain-labels \"app in web\":"),
             "{e}"
         );
     }
