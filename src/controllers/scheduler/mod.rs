@@ -775,16 +775,8 @@ impl Scheduler {
                 &cycle,
                 nominated_usage.as_ref(),
             ) {
-                Ok(()) => {
-                    feasible.push(node_id);
-                    if let Some(r) = rec.as_mut() {
-                        r.visit(node_id, explain::passed());
-                    }
-                }
+                Ok(()) => feasible.push(node_id),
                 Err(reasons) => {
-                    if let Some(r) = rec.as_mut() {
-                        r.visit(node_id, self.explain_failure(pod, store, node_id, &reasons));
-                    }
                     if self.enabled.preemption {
                         if codes.is_empty() {
                             codes = vec![None; self.lite.len()];
@@ -806,6 +798,9 @@ impl Scheduler {
         if let Some(r) = rec.as_mut() {
             r.attempt.sampling.processed = processed;
             r.attempt.sampling.feasible = feasible.len();
+            if nominated.is_none() {
+                self.explain_scan(r, pod, pod_has_affinity, store, &cycle, &feasible);
+            }
         }
         if feasible.is_empty() {
             self.stats.failed_attempts += 1;
@@ -920,6 +915,48 @@ impl Scheduler {
             _ => None,
         };
         explain::failed(reasons, plugin)
+    }
+
+    /// Records the nodes the scan visited, in visiting order, after the scan (so the scan
+    /// loop has no recording branch): the nodes from the start index on, as many as were
+    /// processed; a feasible node passed, the others are filtered again (the filters are
+    /// pure) for their reasons.
+    fn explain_scan(
+        &self,
+        r: &mut explain::Recording,
+        pod: &Pod,
+        pod_has_affinity: bool,
+        store: &Store,
+        cycle: &CycleState,
+        feasible: &[u32],
+    ) {
+        let n = self.order.len();
+        let (start, processed) = (r.attempt.sampling.start_index, r.attempt.sampling.processed);
+        for k in 0..processed {
+            let node_id = self.order[(start + k) % n];
+            let lite = self.lite[node_id as usize];
+            if !lite.exists {
+                continue;
+            }
+            if feasible.contains(&node_id) {
+                r.visit(node_id, explain::passed());
+                continue;
+            }
+            let usage = self.usage_with_nominated(pod, store, node_id, None);
+            let outcome = match self.filter(
+                pod,
+                pod_has_affinity,
+                &lite,
+                store,
+                node_id,
+                cycle,
+                usage.as_ref(),
+            ) {
+                Ok(()) => explain::passed(),
+                Err(reasons) => self.explain_failure(pod, store, node_id, &reasons),
+            };
+            r.visit(node_id, outcome);
+        }
     }
 
     /// Resolves a recording's node ids to names and appends it to the explain log.
@@ -1173,33 +1210,45 @@ impl Scheduler {
         let balanced = en.w_balanced != 0 && (r.cpu_milli != 0 || r.memory != 0);
         if en.w_fit != 0 || balanced {
             let (nz_cpu, nz_mem) = non_zero_requests(&pod.spec);
-            for (t, &id) in total.iter_mut().zip(feasible) {
+            // (fit, balanced) of one node; 0 for a plugin that is off.
+            let node_scores = |id: u32| {
                 let lite = &self.lite[id as usize];
                 let u = store.node_usage(id);
-                if en.w_fit != 0 {
-                    let fit = if en.fit_default {
-                        let cpu = least_allocated_score(u.non_zero_cpu_milli + nz_cpu, lite.cpu);
-                        let mem = least_allocated_score(u.non_zero_memory + nz_mem, lite.memory);
-                        (cpu + mem) / 2
-                    } else {
-                        self.fit_score(pod, (nz_cpu, nz_mem), lite, u, store.nodes.get(id))
-                    };
-                    *t += fit * en.w_fit;
-                    if let Some(r) = rec.as_deref_mut() {
-                        r.push_unnormalized(names::NODE_RESOURCES_FIT, en.w_fit, fit);
-                    }
-                }
-                if balanced {
-                    let b = balanced_resource_score(
+                let fit = if en.w_fit == 0 {
+                    0
+                } else if en.fit_default {
+                    let cpu = least_allocated_score(u.non_zero_cpu_milli + nz_cpu, lite.cpu);
+                    let mem = least_allocated_score(u.non_zero_memory + nz_mem, lite.memory);
+                    (cpu + mem) / 2
+                } else {
+                    self.fit_score(pod, (nz_cpu, nz_mem), lite, u, store.nodes.get(id))
+                };
+                let b = if balanced {
+                    balanced_resource_score(
                         &[
                             u.requested.cpu_milli + r.cpu_milli,
                             u.requested.memory + r.memory,
                         ],
                         &[lite.cpu, lite.memory],
-                    );
-                    *t += b * en.w_balanced;
-                    if let Some(r) = rec.as_deref_mut() {
-                        r.push_unnormalized(names::BALANCED_ALLOCATION, en.w_balanced, b);
+                    )
+                } else {
+                    0
+                };
+                (fit, b)
+            };
+            for (t, &id) in total.iter_mut().zip(feasible) {
+                let (fit, b) = node_scores(id);
+                *t += fit * en.w_fit + b * en.w_balanced;
+            }
+            // Recorded in a second pass, so the loop above has no recording branch.
+            if let Some(rec) = rec.as_deref_mut() {
+                for &id in feasible {
+                    let (fit, b) = node_scores(id);
+                    if en.w_fit != 0 {
+                        rec.push_unnormalized(names::NODE_RESOURCES_FIT, en.w_fit, fit);
+                    }
+                    if balanced {
+                        rec.push_unnormalized(names::BALANCED_ALLOCATION, en.w_balanced, b);
                     }
                 }
             }
