@@ -719,25 +719,10 @@ impl Scheduler {
             .unwrap_or(self.config.percentage_of_nodes_to_score);
         let to_find = num_feasible_nodes_to_find(pct as i64, n as i64) as usize;
         // Explanations: decided once per cycle, so an unselected pod costs this check.
-        let mut rec = match &self.explain {
-            Some(log) if log.borrow().selector.matches(pod) => {
-                let (attempts, origin) = self.queue.attempts_of(pod_id);
-                Some(Box::new(explain::Recording::new(
-                    now,
-                    pod,
-                    attempts + 1,
-                    origin.as_str(),
-                    explain::Sampling {
-                        all_nodes: n,
-                        percentage_of_nodes_to_score: pct,
-                        num_feasible_nodes_to_find: to_find,
-                        start_index: self.next_start,
-                        processed: 0,
-                        feasible: 0,
-                    },
-                )))
-            }
-            _ => None,
+        let mut rec = if self.explain.is_some() {
+            self.begin_explain(pod_id, pod, now, n, pct, to_find)
+        } else {
+            None
         };
         let cycle = self.pre_filter(pod, store);
         let pod_has_affinity =
@@ -894,8 +879,42 @@ impl Scheduler {
         true
     }
 
+    /// Starts recording this cycle when the explain log selects `pod`.
+    #[cold]
+    #[inline(never)]
+    fn begin_explain(
+        &self,
+        pod_id: u32,
+        pod: &Pod,
+        now: crate::engine::SimTime,
+        n: usize,
+        pct: usize,
+        to_find: usize,
+    ) -> Option<Box<explain::Recording>> {
+        if !self.explain.as_ref()?.borrow().selector.matches(pod) {
+            return None;
+        }
+        let (attempts, origin) = self.queue.attempts_of(pod_id);
+        Some(Box::new(explain::Recording::new(
+            now,
+            pod,
+            attempts + 1,
+            origin.as_str(),
+            explain::Sampling {
+                all_nodes: n,
+                percentage_of_nodes_to_score: pct,
+                num_feasible_nodes_to_find: to_find,
+                start_index: self.next_start,
+                processed: 0,
+                feasible: 0,
+            },
+        )))
+    }
+
     /// The explained Filter outcome of a node that failed with `reasons`: the built-in
     /// plugin named by the reason, else the out-of-tree filter that gives these reasons.
+    #[cold]
+    #[inline(never)]
     fn explain_failure(
         &self,
         pod: &Pod,
@@ -921,6 +940,8 @@ impl Scheduler {
     /// loop has no recording branch): the nodes from the start index on, as many as were
     /// processed; a feasible node passed, the others are filtered again (the filters are
     /// pure) for their reasons.
+    #[cold]
+    #[inline(never)]
     fn explain_scan(
         &self,
         r: &mut explain::Recording,
@@ -960,6 +981,8 @@ impl Scheduler {
     }
 
     /// Resolves a recording's node ids to names and appends it to the explain log.
+    #[cold]
+    #[inline(never)]
     fn finish_explain(
         &self,
         rec: Box<explain::Recording>,
@@ -1210,40 +1233,15 @@ impl Scheduler {
         let balanced = en.w_balanced != 0 && (r.cpu_milli != 0 || r.memory != 0);
         if en.w_fit != 0 || balanced {
             let (nz_cpu, nz_mem) = non_zero_requests(&pod.spec);
-            // (fit, balanced) of one node; 0 for a plugin that is off.
-            let node_scores = |id: u32| {
-                let lite = &self.lite[id as usize];
-                let u = store.node_usage(id);
-                let fit = if en.w_fit == 0 {
-                    0
-                } else if en.fit_default {
-                    let cpu = least_allocated_score(u.non_zero_cpu_milli + nz_cpu, lite.cpu);
-                    let mem = least_allocated_score(u.non_zero_memory + nz_mem, lite.memory);
-                    (cpu + mem) / 2
-                } else {
-                    self.fit_score(pod, (nz_cpu, nz_mem), lite, u, store.nodes.get(id))
-                };
-                let b = if balanced {
-                    balanced_resource_score(
-                        &[
-                            u.requested.cpu_milli + r.cpu_milli,
-                            u.requested.memory + r.memory,
-                        ],
-                        &[lite.cpu, lite.memory],
-                    )
-                } else {
-                    0
-                };
-                (fit, b)
-            };
             for (t, &id) in total.iter_mut().zip(feasible) {
-                let (fit, b) = node_scores(id);
+                let (fit, b) = self.fit_and_balanced(pod, store, id, (nz_cpu, nz_mem), balanced);
                 *t += fit * en.w_fit + b * en.w_balanced;
             }
             // Recorded in a second pass, so the loop above has no recording branch.
             if let Some(rec) = rec.as_deref_mut() {
                 for &id in feasible {
-                    let (fit, b) = node_scores(id);
+                    let (fit, b) =
+                        self.fit_and_balanced(pod, store, id, (nz_cpu, nz_mem), balanced);
                     if en.w_fit != 0 {
                         rec.push_unnormalized(names::NODE_RESOURCES_FIT, en.w_fit, fit);
                     }
@@ -1384,6 +1382,44 @@ impl Scheduler {
             add(&mut total, &buf, w);
         }
         total
+    }
+
+    /// NodeResourcesFit's and NodeResourcesBalancedAllocation's scores of node `id` (0
+    /// for a plugin that is off); `nz` is the pod's non-zero cpu and memory requests.
+    #[inline(always)]
+    fn fit_and_balanced(
+        &self,
+        pod: &Pod,
+        store: &Store,
+        id: u32,
+        (nz_cpu, nz_mem): (i64, i64),
+        balanced: bool,
+    ) -> (i64, i64) {
+        let en = &self.enabled;
+        let r = &pod.requests;
+        let lite = &self.lite[id as usize];
+        let u = store.node_usage(id);
+        let fit = if en.w_fit == 0 {
+            0
+        } else if en.fit_default {
+            let cpu = least_allocated_score(u.non_zero_cpu_milli + nz_cpu, lite.cpu);
+            let mem = least_allocated_score(u.non_zero_memory + nz_mem, lite.memory);
+            (cpu + mem) / 2
+        } else {
+            self.fit_score(pod, (nz_cpu, nz_mem), lite, u, store.nodes.get(id))
+        };
+        let b = if balanced {
+            balanced_resource_score(
+                &[
+                    u.requested.cpu_milli + r.cpu_milli,
+                    u.requested.memory + r.memory,
+                ],
+                &[lite.cpu, lite.memory],
+            )
+        } else {
+            0
+        };
+        (fit, b)
     }
 
     /// NodeResourcesFit score for a non-default strategy or resource list
