@@ -1,6 +1,6 @@
 //! The command line, in kubectl's habits: `run`, `validate`, `get`, `conformance`,
-//! `bench`, `compare`, `check`, `explain`. Exit codes: 0 ok, 1 an expectation or check failed, 2
-//! input or an internal error.
+//! `bench`, `compare`, `check`, `explain`. Exit codes: 0 ok, 1 an expectation or check failed,
+//! 2 bad input or an internal error.
 
 pub mod bench;
 pub mod check;
