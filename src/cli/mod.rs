@@ -1,11 +1,12 @@
 //! The command line, in kubectl's habits: `run`, `validate`, `get`, `conformance`,
-//! `bench`, `compare`, `check`. Exit codes: 0 ok, 1 an expectation or check failed, 2 bad
-//! input or an internal error.
+//! `bench`, `compare`, `check`, `explain`. Exit codes: 0 ok, 1 an expectation or check failed,
+//! 2 bad input or an internal error.
 
 pub mod bench;
 pub mod check;
 pub mod compare;
 pub mod experiment;
+pub mod explain;
 pub mod get;
 pub mod run;
 pub mod validate;
@@ -64,6 +65,14 @@ pub enum Command {
         /// the scenario's `spec.scheduler.config`.
         #[arg(long, value_name = "FILE")]
         scheduler_config: Option<PathBuf>,
+        /// Explain the scheduling attempts of these pods in `explain.jsonl`: `all`, or
+        /// comma-separated pod name globs (`web-*`, `default/db-?`). Repeatable.
+        #[arg(long, value_name = "PODS")]
+        explain: Vec<String>,
+        /// Explain the scheduling attempts of the pods this label selector selects
+        /// (kubectl `-l` syntax: `app=web,tier!=db`). Repeatable.
+        #[arg(long, value_name = "SELECTOR")]
+        explain_labels: Vec<String>,
     },
     /// Validate manifests, scenario files and KubeSchedulerConfiguration files.
     Validate {
@@ -90,6 +99,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Experiments against published results (`gpu-fragmentation`).
     Experiment(experiment::ExperimentArgs),
+    /// Explain one pod's scheduling attempts: per node the filter result and scores.
+    Explain(explain::ExplainArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -134,6 +145,8 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
             no_report,
             output,
             scheduler_config,
+            explain,
+            explain_labels,
         } => run::run(
             scenario.as_deref(),
             &run::RunArgs {
@@ -142,6 +155,8 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
                 no_report,
                 output,
                 scheduler_config,
+                explain,
+                explain_labels,
             },
         ),
         Command::Validate { files, recursive } => validate::validate(&files, recursive),
@@ -163,5 +178,6 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
         },
         Command::Compare(args) => compare::compare(&args),
         Command::Check(args) => check::check(&args),
+        Command::Explain(args) => explain::explain(&args),
     }
 }

@@ -30,6 +30,28 @@ pub struct RunArgs {
     pub output: Output,
     /// `--scheduler-config`: overrides the scenario's `spec.scheduler.config`.
     pub scheduler_config: Option<PathBuf>,
+    /// `--explain` values (pod name globs or `all`).
+    pub explain: Vec<String>,
+    /// `--explain-labels` values (label selectors).
+    pub explain_labels: Vec<String>,
+}
+
+/// The pods `--explain` and `--explain-labels` select (`None`: neither given).
+pub fn explain_selector(
+    names: &[String],
+    labels: &[String],
+) -> Result<Option<crate::controllers::scheduler::explain::ExplainSelector>, Error> {
+    if names.is_empty() && labels.is_empty() {
+        return Ok(None);
+    }
+    let mut s = crate::controllers::scheduler::explain::ExplainSelector::default();
+    for v in names {
+        s.add_names(v).map_err(|e| Error::Usage(e.to_string()))?;
+    }
+    for v in labels {
+        s.add_labels(v).map_err(|e| Error::Usage(e.to_string()))?;
+    }
+    Ok(Some(s))
 }
 
 /// Runs the command.
@@ -40,7 +62,16 @@ pub fn run(path: Option<&Path>, args: &RunArgs) -> Result<i32, Error> {
         no_report,
         output,
         scheduler_config,
+        explain,
+        explain_labels,
     } = args.clone();
+    let explain = explain_selector(&explain, &explain_labels)?;
+    if explain.is_some() && no_report {
+        return Err(Error::Usage(
+            "--explain writes explain.jsonl into the report: it cannot be used with --no-report"
+                .into(),
+        ));
+    }
     let scenario = load(path)?;
     for w in &scenario.warnings {
         eprintln!("{w}");
@@ -61,6 +92,7 @@ pub fn run(path: Option<&Path>, args: &RunArgs) -> Result<i32, Error> {
         &RunOptions {
             seed,
             scheduler,
+            explain,
             ..RunOptions::default()
         },
     )?;

@@ -315,6 +315,12 @@ pub fn write_report(dir: &Path, out: &RunOutput) -> Result<(), Error> {
     )?;
     write("metrics.csv", &out.metrics.to_csv())?;
     write("events.jsonl", &events_jsonl(out))?;
+    if let Some(attempts) = &out.explain {
+        write(
+            "explain.jsonl",
+            &crate::controllers::scheduler::explain::to_jsonl(attempts),
+        )?;
+    }
     let plots = plots(out)?;
     for (name, _, svg) in &plots {
         write(name, svg)?;
@@ -343,7 +349,16 @@ pub fn write_report(dir: &Path, out: &RunOutput) -> Result<(), Error> {
         summary: &figures,
         expectations: &rows,
         plots: &plot_refs,
-        files: &["summary.json", "metrics.csv", "events.jsonl"],
+        files: if out.explain.is_some() {
+            &[
+                "summary.json",
+                "metrics.csv",
+                "events.jsonl",
+                "explain.jsonl",
+            ]
+        } else {
+            &["summary.json", "metrics.csv", "events.jsonl"]
+        },
     });
     write("index.html", &html)?;
     if dir.exists() {

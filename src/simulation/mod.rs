@@ -53,6 +53,8 @@ pub struct RunOptions {
     pub limits: RunLimits,
     /// Scheduler settings overriding the scenario's (`--scheduler-config`).
     pub scheduler: Option<SchedulerSettings>,
+    /// Explain the scheduling attempts of the pods this selects (`--explain`).
+    pub explain: Option<crate::controllers::scheduler::explain::ExplainSelector>,
 }
 
 impl Default for RunOptions {
@@ -64,6 +66,7 @@ impl Default for RunOptions {
             until: None,
             limits: RunLimits::default(),
             scheduler: None,
+            explain: None,
         }
     }
 }
@@ -96,6 +99,8 @@ pub struct RunOutput {
     pub load: serde_json::Map<String, serde_json::Value>,
     /// The cluster autoscaler's node-hours and cost (`None` without node groups).
     pub cost: Option<crate::controllers::cluster_autoscaler::accounting::CostLedger>,
+    /// The explained scheduling attempts (`Some` when `RunOptions::explain` was set).
+    pub explain: Option<Vec<crate::controllers::scheduler::explain::Attempt>>,
 }
 
 impl RunOutput {
@@ -211,6 +216,14 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
     let load = crate::workload::load::model::LoadModel::shared(&scenario.load, &streams);
     let sched = scheduler_config(scenario, opts);
     let (ca, ledger) = cluster_autoscaler(scenario, &sched, shared.clone());
+    let mut scheduler = Scheduler::new(sched);
+    let explain_log = opts
+        .explain
+        .clone()
+        .map(crate::controllers::scheduler::explain::ExplainLog::shared);
+    if let Some(log) = &explain_log {
+        scheduler.set_explain_log(log.clone());
+    }
     let controllers: Vec<Box<dyn Controller>> = vec![
         Box::new(MetricsServer::new(load.clone(), metrics_api.clone())),
         Box::new(HpaController::new(metrics_api.clone())),
@@ -222,7 +235,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
             NodeLifecycleConfig::default(),
         )),
         Box::new(TaintEviction::new()),
-        Box::new(Scheduler::new(sched)),
+        Box::new(scheduler),
         Box::new(ca),
         Box::new(Kubelet::new(shared)),
         Box::new(DisruptionController::new()),
@@ -286,6 +299,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         load,
         cost: rt.ledger.as_ref().map(|l| l.borrow().clone()),
         store: rt.store,
+        explain: explain_log.map(|l| std::mem::take(&mut l.borrow_mut().attempts)),
     })
 }
 

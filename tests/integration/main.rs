@@ -11,6 +11,7 @@ mod deployment;
 mod determinism;
 mod hpa;
 mod gpu_fragmentation;
+mod explain;
 mod invariants;
 mod load;
 mod preemption;

@@ -13,6 +13,7 @@
 //! (PodTopologySpread's domain counts read one cached number per node).
 
 pub mod config;
+pub mod explain;
 pub mod feasible;
 pub mod framework;
 pub mod hypothetical;
@@ -268,6 +269,8 @@ pub struct Scheduler {
     images_dirty: bool,
     /// Statistics.
     pub stats: SchedulerStats,
+    /// Where selected pods' attempts are explained (`None`: recording off).
+    explain: Option<explain::SharedExplainLog>,
 }
 
 impl Scheduler {
@@ -328,7 +331,14 @@ impl Scheduler {
             any_images: false,
             images_dirty: true,
             stats: SchedulerStats::default(),
+            explain: None,
         }
+    }
+
+    /// Records an explanation of every scheduling attempt of the pods `log`'s selector
+    /// selects into `log` (see [`explain`]).
+    pub fn set_explain_log(&mut self, log: explain::SharedExplainLog) {
+        self.explain = Some(log);
     }
 
     /// Makes profile `i` the active one (its `profile`, `enabled` and `scorer` in the
@@ -709,6 +719,12 @@ impl Scheduler {
             .percentage_of_nodes_to_score
             .unwrap_or(self.config.percentage_of_nodes_to_score);
         let to_find = num_feasible_nodes_to_find(pct as i64, n as i64) as usize;
+        // Explanations: decided once per cycle, so an unselected pod costs this check.
+        let mut rec = if self.explain.is_some() {
+            self.begin_explain(pod_id, pod, now, n, pct, to_find)
+        } else {
+            None
+        };
         let cycle = self.pre_filter(pod, store);
         let pod_has_affinity =
             !pod.spec.node_selector.is_empty() || pod.spec.node_affinity.is_some();
@@ -719,6 +735,9 @@ impl Scheduler {
         // is tried first; when it passes, it is the only feasible node.
         let nominated = self.evaluate_nominated_node(pod, pod_has_affinity, store, &cycle);
         feasible.extend(nominated);
+        if let Some(r) = rec.as_mut() {
+            r.nominated(pod, nominated);
+        }
         let n_scan = if nominated.is_some() { 0 } else { n };
         // Per node id, the failure code for preemption (`Some(true)`: unresolvable).
         let mut codes: Vec<Option<bool>> = Vec::new();
@@ -762,6 +781,13 @@ impl Scheduler {
             self.next_start = (self.next_start + processed) % n;
         }
         let (ns, name) = (pod.meta.namespace.clone(), pod.meta.name.clone());
+        if let Some(r) = rec.as_mut() {
+            r.attempt.sampling.processed = processed;
+            r.attempt.sampling.feasible = feasible.len();
+            if nominated.is_none() {
+                self.explain_scan(r, pod, pod_has_affinity, store, &cycle, &feasible);
+            }
+        }
         if feasible.is_empty() {
             self.stats.failed_attempts += 1;
             ctx.store.stats.failed_scheduling_attempts += 1;
@@ -780,11 +806,16 @@ impl Scheduler {
                 preemption::PostFilterResult {
                     nominating: preemption::Nominating::Clear,
                     message: String::new(),
+                    victims: Vec::new(),
                 }
             };
             if !post.message.is_empty() {
                 msg.push(' ');
                 msg.push_str(&post.message);
+            }
+            if let Some(mut r) = rec.take() {
+                r.unschedulable(&msg, (self.enabled.preemption && n > 0).then_some(&post));
+                self.finish_explain(r, ctx.store, &[], None);
             }
             // handleSchedulingFailure: the nominator first, then the pod's status.
             let priority = ctx.store.pods.get(pod_id).map_or(0, |p| p.spec.priority);
@@ -811,10 +842,17 @@ impl Scheduler {
             // schedule_one.go: a single feasible node is chosen without scoring.
             feasible[0]
         } else {
-            let scores = self.score(pod, store, &feasible);
+            let scores = self.score(pod, store, &feasible, rec.as_mut().map(|r| &mut r.scores));
+            if let Some(r) = rec.as_mut() {
+                r.totals.clone_from(&scores);
+            }
             let scored: Vec<(u32, i64)> = feasible.iter().copied().zip(scores).collect();
             self.select_host(&scored, ctx)
         };
+        if let Some(mut r) = rec.take() {
+            r.scheduled(self.config.tie_break_by_name);
+            self.finish_explain(r, ctx.store, &feasible, Some(chosen));
+        }
         let node_name = ctx
             .store
             .nodes
@@ -840,6 +878,127 @@ impl Scheduler {
                 format!("Successfully assigned {ns}/{name} to {node_name}")
             });
         true
+    }
+
+    /// Starts recording this cycle when the explain log selects `pod`.
+    #[cold]
+    #[inline(never)]
+    fn begin_explain(
+        &self,
+        pod_id: u32,
+        pod: &Pod,
+        now: crate::engine::SimTime,
+        n: usize,
+        pct: usize,
+        to_find: usize,
+    ) -> Option<Box<explain::Recording>> {
+        if !self.explain.as_ref()?.borrow().selector.matches(pod) {
+            return None;
+        }
+        let (attempts, origin) = self.queue.attempts_of(pod_id);
+        Some(Box::new(explain::Recording::new(
+            now,
+            pod,
+            attempts + 1,
+            origin.as_str(),
+            explain::Sampling {
+                all_nodes: n,
+                percentage_of_nodes_to_score: pct,
+                num_feasible_nodes_to_find: to_find,
+                start_index: self.next_start,
+                processed: 0,
+                feasible: 0,
+            },
+        )))
+    }
+
+    /// The explained Filter outcome of a node that failed with `reasons`: the built-in
+    /// plugin named by the reason, else the out-of-tree filter that gives these reasons.
+    #[cold]
+    #[inline(never)]
+    fn explain_failure(
+        &self,
+        pod: &Pod,
+        store: &Store,
+        node_id: u32,
+        reasons: &[String],
+    ) -> explain::FilterOutcome {
+        let known = reasons.first().and_then(|r| explain::plugin_of_reason(r));
+        let plugin = match (known, store.nodes.get(node_id)) {
+            (None, Some(node)) => self
+                .registry
+                .filters
+                .iter()
+                .filter(|f| self.config.profile.filter_enabled(f.name()))
+                .find(|f| f.filter(pod, node, store).err().as_deref() == Some(reasons))
+                .map(|f| f.name().to_string()),
+            _ => None,
+        };
+        explain::failed(reasons, plugin)
+    }
+
+    /// Records the nodes the scan visited, in visiting order, after the scan (so the scan
+    /// loop has no recording branch): the nodes from the start index on, as many as were
+    /// processed; a feasible node passed, the others are filtered again (the filters are
+    /// pure) for their reasons.
+    #[cold]
+    #[inline(never)]
+    fn explain_scan(
+        &self,
+        r: &mut explain::Recording,
+        pod: &Pod,
+        pod_has_affinity: bool,
+        store: &Store,
+        cycle: &CycleState,
+        feasible: &[u32],
+    ) {
+        let n = self.order.len();
+        let (start, processed) = (r.attempt.sampling.start_index, r.attempt.sampling.processed);
+        for k in 0..processed {
+            let node_id = self.order[(start + k) % n];
+            let lite = self.lite[node_id as usize];
+            if !lite.exists {
+                continue;
+            }
+            if feasible.contains(&node_id) {
+                r.visit(node_id, explain::passed());
+                continue;
+            }
+            let usage = self.usage_with_nominated(pod, store, node_id, None);
+            let outcome = match self.filter(
+                pod,
+                pod_has_affinity,
+                &lite,
+                store,
+                node_id,
+                cycle,
+                usage.as_ref(),
+            ) {
+                Ok(()) => explain::passed(),
+                Err(reasons) => self.explain_failure(pod, store, node_id, &reasons),
+            };
+            r.visit(node_id, outcome);
+        }
+    }
+
+    /// Resolves a recording's node ids to names and appends it to the explain log.
+    #[cold]
+    #[inline(never)]
+    fn finish_explain(
+        &self,
+        rec: Box<explain::Recording>,
+        store: &Store,
+        feasible: &[u32],
+        chosen: Option<u32>,
+    ) {
+        if let Some(log) = &self.explain {
+            let a = rec.finish(
+                |id| store.nodes.get(id).map(|n| n.meta.name.clone()),
+                feasible,
+                chosen,
+            );
+            log.borrow_mut().attempts.push(a);
+        }
     }
 
     /// schedule_one.go evaluateNominatedNode: the pod's nominated node when it passes the
@@ -1013,7 +1172,13 @@ impl Scheduler {
     /// Runs the Score plugins over the feasible nodes: raw scores, NormalizeScore, weight,
     /// summed per node (framework.go RunScorePlugins). Plugins whose PreScore would Skip, or
     /// whose scores would be equal on every node, add nothing.
-    fn score(&mut self, pod: &Pod, store: &Store, feasible: &[u32]) -> Vec<i64> {
+    fn score(
+        &mut self,
+        pod: &Pod,
+        store: &Store,
+        feasible: &[u32],
+        mut rec: Option<&mut explain::ScoreRecord>,
+    ) -> Vec<i64> {
         let en = self.enabled;
         let mut total = vec![0i64; feasible.len()];
         let mut buf = vec![0i64; feasible.len()];
@@ -1023,14 +1188,23 @@ impl Scheduler {
             }
         };
         // TaintToleration: untolerated PreferNoSchedule taints, reversed normalisation.
-        if en.w_taints != 0 && feasible.iter().any(|&id| self.lite[id as usize].has_taints) {
+        // (Recorded even when no node is tainted: upstream scores it, equal on every node.)
+        if en.w_taints != 0
+            && (rec.is_some() || feasible.iter().any(|&id| self.lite[id as usize].has_taints))
+        {
             let tols = prefer_no_schedule_tolerations(&pod.spec.tolerations);
             for (b, &id) in buf.iter_mut().zip(feasible) {
                 *b = store.nodes.get(id).map_or(0, |n| {
                     count_intolerable_taints_prefer_no_schedule(&n.taints, &tols, false)
                 });
             }
+            if let Some(r) = rec.as_deref_mut() {
+                r.raw(names::TAINT_TOLERATION, en.w_taints, &buf);
+            }
             plugins::taint_toleration::normalize_scores(&mut buf);
+            if let Some(r) = rec.as_deref_mut() {
+                r.normalized(&buf);
+            }
             add(&mut total, &buf, en.w_taints);
         }
         // NodeAffinity: sum of matching preferred terms' weights, normalised.
@@ -1044,7 +1218,13 @@ impl Scheduler {
             for (b, &id) in buf.iter_mut().zip(feasible) {
                 *b = table.get(id as usize).copied().unwrap_or(0);
             }
+            if let Some(r) = rec.as_deref_mut() {
+                r.raw(names::NODE_AFFINITY, en.w_affinity, &buf);
+            }
             default_normalize_score(MAX_NODE_SCORE, false, &mut buf);
+            if let Some(r) = rec.as_deref_mut() {
+                r.normalized(&buf);
+            }
             add(&mut total, &buf, en.w_affinity);
         }
         // NodeResourcesFit and NodeResourcesBalancedAllocation read the same per-node
@@ -1055,27 +1235,20 @@ impl Scheduler {
         if en.w_fit != 0 || balanced {
             let (nz_cpu, nz_mem) = non_zero_requests(&pod.spec);
             for (t, &id) in total.iter_mut().zip(feasible) {
-                let lite = &self.lite[id as usize];
-                let u = store.node_usage(id);
-                if en.w_fit != 0 {
-                    let fit = if en.fit_default {
-                        let cpu = least_allocated_score(u.non_zero_cpu_milli + nz_cpu, lite.cpu);
-                        let mem = least_allocated_score(u.non_zero_memory + nz_mem, lite.memory);
-                        (cpu + mem) / 2
-                    } else {
-                        self.fit_score(pod, (nz_cpu, nz_mem), lite, u, store.nodes.get(id))
-                    };
-                    *t += fit * en.w_fit;
-                }
-                if balanced {
-                    let b = balanced_resource_score(
-                        &[
-                            u.requested.cpu_milli + r.cpu_milli,
-                            u.requested.memory + r.memory,
-                        ],
-                        &[lite.cpu, lite.memory],
-                    );
-                    *t += b * en.w_balanced;
+                let (fit, b) = self.fit_and_balanced(pod, store, id, (nz_cpu, nz_mem), balanced);
+                *t += fit * en.w_fit + b * en.w_balanced;
+            }
+            // Recorded in a second pass, so the loop above has no recording branch.
+            if let Some(rec) = rec.as_deref_mut() {
+                for &id in feasible {
+                    let (fit, b) =
+                        self.fit_and_balanced(pod, store, id, (nz_cpu, nz_mem), balanced);
+                    if en.w_fit != 0 {
+                        rec.push_unnormalized(names::NODE_RESOURCES_FIT, en.w_fit, fit);
+                    }
+                    if balanced {
+                        rec.push_unnormalized(names::BALANCED_ALLOCATION, en.w_balanced, b);
+                    }
                 }
             }
         }
@@ -1126,7 +1299,13 @@ impl Scheduler {
                 }
                 *b = score.round() as i64;
             }
+            if let Some(r) = rec.as_deref_mut() {
+                r.raw(names::POD_TOPOLOGY_SPREAD, en.w_spread, &buf);
+            }
             normalize_spread_scores(&mut buf, &st.ignored);
+            if let Some(r) = rec.as_deref_mut() {
+                r.normalized(&buf);
+            }
             add(&mut total, &buf, en.w_spread);
         }
         // InterPodAffinity: preferred terms of the pod and of the existing pods.
@@ -1136,7 +1315,13 @@ impl Scheduler {
             for (b, &id) in buf.iter_mut().zip(feasible) {
                 *b = st.score(id);
             }
+            if let Some(r) = rec.as_deref_mut() {
+                r.raw(names::INTER_POD_AFFINITY, en.w_inter_pod, &buf);
+            }
             ipa::normalize_score(&mut buf);
+            if let Some(r) = rec.as_deref_mut() {
+                r.normalized(&buf);
+            }
             add(&mut total, &buf, en.w_inter_pod);
         }
         // ImageLocality: no node lists images -> every node scores 0.
@@ -1170,7 +1355,14 @@ impl Scheduler {
                             .map_or(0, |st| image_locality_score(&images, st, total_nodes));
                     }
                 }
+                if let Some(r) = rec.as_deref_mut() {
+                    r.raw(names::IMAGE_LOCALITY, en.w_images, &buf);
+                }
                 add(&mut total, &buf, en.w_images);
+            } else if let Some(r) = rec.as_deref_mut() {
+                // No node lists images: upstream scores every node 0.
+                buf.iter_mut().for_each(|b| *b = 0);
+                r.raw(names::IMAGE_LOCALITY, en.w_images, &buf);
             }
         }
         for sp in &self.registry.scores {
@@ -1181,10 +1373,54 @@ impl Scheduler {
             for (b, &id) in buf.iter_mut().zip(feasible) {
                 *b = store.nodes.get(id).map_or(0, |n| sp.score(pod, n, store));
             }
+            if let Some(r) = rec.as_deref_mut() {
+                r.raw(sp.name(), w, &buf);
+            }
             sp.normalize(pod, &mut buf);
+            if let Some(r) = rec.as_deref_mut() {
+                r.normalized(&buf);
+            }
             add(&mut total, &buf, w);
         }
         total
+    }
+
+    /// NodeResourcesFit's and NodeResourcesBalancedAllocation's scores of node `id` (0
+    /// for a plugin that is off); `nz` is the pod's non-zero cpu and memory requests.
+    #[inline(always)]
+    fn fit_and_balanced(
+        &self,
+        pod: &Pod,
+        store: &Store,
+        id: u32,
+        (nz_cpu, nz_mem): (i64, i64),
+        balanced: bool,
+    ) -> (i64, i64) {
+        let en = &self.enabled;
+        let r = &pod.requests;
+        let lite = &self.lite[id as usize];
+        let u = store.node_usage(id);
+        let fit = if en.w_fit == 0 {
+            0
+        } else if en.fit_default {
+            let cpu = least_allocated_score(u.non_zero_cpu_milli + nz_cpu, lite.cpu);
+            let mem = least_allocated_score(u.non_zero_memory + nz_mem, lite.memory);
+            (cpu + mem) / 2
+        } else {
+            self.fit_score(pod, (nz_cpu, nz_mem), lite, u, store.nodes.get(id))
+        };
+        let b = if balanced {
+            balanced_resource_score(
+                &[
+                    u.requested.cpu_milli + r.cpu_milli,
+                    u.requested.memory + r.memory,
+                ],
+                &[lite.cpu, lite.memory],
+            )
+        } else {
+            0
+        };
+        (fit, b)
     }
 
     /// NodeResourcesFit score for a non-default strategy or resource list

@@ -297,6 +297,8 @@ pub struct PostFilterResult {
     pub nominating: Nominating,
     /// `preemption: ...` (empty on success).
     pub message: String,
+    /// The victims evicted for the nomination (`namespace/name`, most important first).
+    pub victims: Vec<String>,
 }
 
 /// A candidate found by the dry run.
@@ -387,6 +389,7 @@ impl Scheduler {
             return PostFilterResult {
                 nominating: Nominating::Noop,
                 message: String::new(),
+                victims: Vec::new(),
             };
         };
         // 1) PodEligibleToPreemptOthers.
@@ -408,6 +411,7 @@ impl Scheduler {
             return PostFilterResult {
                 nominating: Nominating::Noop,
                 message: format!("preemption: {why}"),
+                victims: Vec::new(),
             };
         }
         // 2) findCandidates: nodes whose failure preemption may resolve, in node order.
@@ -503,6 +507,7 @@ impl Scheduler {
             return PostFilterResult {
                 nominating: Nominating::Clear,
                 message: format!("preemption: {}", fit_error_message(all_nodes, &statuses)),
+                victims: Vec::new(),
             };
         }
         // 4) SelectCandidate.
@@ -520,11 +525,18 @@ impl Scheduler {
             .map(|n| n.meta.name.clone())
             .unwrap_or_default();
         let (priority, uid) = (pod.spec.priority, pod.meta.uid);
+        let victims = chosen
+            .victims
+            .iter()
+            .filter_map(|&id| store.pods.get(id))
+            .map(|p| format!("{}/{}", p.meta.namespace, p.meta.name))
+            .collect();
         // 5) prepareCandidate.
         self.prepare_candidate(&chosen.victims, priority, uid, &node_name, ctx);
         PostFilterResult {
             nominating: Nominating::Set(node_name),
             message: String::new(),
+            victims,
         }
     }
 

@@ -24,6 +24,31 @@ struct Info {
     attempts: u32,
     /// When the last failed attempt happened.
     failed_at: SimTime,
+    /// How the pod last reached the active queue (for explanations).
+    origin: Origin,
+}
+
+/// How a pod reached the active queue (upstream's queue names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Origin {
+    /// Added as a new pending pod (`activeQ`).
+    #[default]
+    New,
+    /// Moved by a cluster event, through the backoff queue (`backoffQ`).
+    Backoff,
+    /// Flushed from the unschedulable pool after `podMaxInUnschedulablePodsDuration`.
+    Unschedulable,
+}
+
+impl Origin {
+    /// Upstream's name of the queue.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::New => "activeQ",
+            Origin::Backoff => "backoffQ",
+            Origin::Unschedulable => "unschedulablePods",
+        }
+    }
 }
 
 /// The three-part queue.
@@ -152,6 +177,7 @@ impl SchedulingQueue {
                 key,
                 attempts: 0,
                 failed_at: SimTime::ZERO,
+                origin: Origin::New,
             },
         );
         self.active.insert((key, id));
@@ -172,6 +198,13 @@ impl SchedulingQueue {
     pub fn pop(&mut self) -> Option<u32> {
         let (_, id) = self.active.pop_first()?;
         Some(id)
+    }
+
+    /// Pod `id`'s failed attempts so far and how it last reached the active queue.
+    pub fn attempts_of(&self, id: u32) -> (u32, Origin) {
+        self.infos
+            .get(&id)
+            .map_or((0, Origin::New), |i| (i.attempts, i.origin))
     }
 
     /// Records a failed attempt: the pod goes to the unschedulable pool.
@@ -205,7 +238,8 @@ impl SchedulingQueue {
         let ids: Vec<u32> = self.unschedulable.keys().copied().collect();
         self.unschedulable.clear();
         for id in ids {
-            if let Some(info) = self.infos.get(&id) {
+            if let Some(info) = self.infos.get_mut(&id) {
+                info.origin = Origin::Backoff;
                 let until = info.failed_at + Self::backoff_duration(info.attempts);
                 self.backoff.insert((until, id));
             }
@@ -223,7 +257,8 @@ impl SchedulingQueue {
             .collect();
         for id in stale {
             self.unschedulable.remove(&id);
-            if let Some(info) = self.infos.get(&id) {
+            if let Some(info) = self.infos.get_mut(&id) {
+                info.origin = Origin::Unschedulable;
                 let until = info.failed_at + Self::backoff_duration(info.attempts);
                 self.backoff.insert((until, id));
             }
