@@ -34,7 +34,8 @@ use crate::api::selector::LabelSelector;
 use crate::api::{Change, Kind, Op, Store};
 use crate::controllers::{Controller, Ctx, Key, Next, WorkQueue};
 use crate::engine::{SimDuration, SimTime};
-use crate::metrics::pod_metrics::{ObjectMetricKey, SharedMetrics};
+use super::fast_resource::{self, ResourcePod};
+use crate::metrics::pod_metrics::{MetricsRegistry, ObjectMetricKey, SharedMetrics};
 use std::collections::BTreeMap;
 
 /// `AbleToScale` condition type.
@@ -128,15 +129,20 @@ fn secs(t: SimTime) -> i64 {
     t.as_secs() as i64
 }
 
-/// The replica calculator's view of a pod.
-fn hpa_pod(p: &Pod) -> HpaPod {
-    let phase = match p.status.phase {
+/// The replica calculator's pod phase.
+fn calc_phase(phase: PodPhase) -> CalcPhase {
+    match phase {
         PodPhase::Pending => CalcPhase::Pending,
         PodPhase::Running => CalcPhase::Running,
         PodPhase::Succeeded => CalcPhase::Succeeded,
         PodPhase::Failed => CalcPhase::Failed,
         PodPhase::Unknown => CalcPhase::Unknown,
-    };
+    }
+}
+
+/// The replica calculator's view of a pod.
+fn hpa_pod(p: &Pod) -> HpaPod {
+    let phase = calc_phase(p.status.phase);
     // The kubelet sets the Ready condition when it starts the pod.
     let ready = p.status.start_time.map(|_| {
         if p.status.ready {
@@ -168,6 +174,80 @@ fn hpa_pod(p: &Pod) -> HpaPod {
         containers: p.spec.containers.iter().map(container).collect(),
         restartable_init_containers: Vec::new(),
     }
+}
+
+/// Whether a metric takes the allocation-free Utilization path ([`fast_resource`]): a
+/// Resource metric (no container) on CPU or memory with a Utilization target.
+fn fast_eligible(spec: &MetricSpec) -> bool {
+    matches!(
+        spec,
+        MetricSpec::Resource {
+            name,
+            target: MetricTarget::Utilization(_),
+        } if name == "cpu" || name == "memory"
+    )
+}
+
+/// The fast path's record of each selected pod: what [`hpa_pod`] and the PodMetrics
+/// conversion would give the reference calculator, already reduced to the pod's request
+/// and metric of `resource` (a zero request counts as missing, as in [`hpa_pod`]).
+fn resource_pods<'a>(
+    store: &'a Store,
+    registry: &MetricsRegistry,
+    ids: &[u32],
+    cpu: bool,
+) -> Vec<ResourcePod<'a>> {
+    ids.iter()
+        .filter_map(|&id| {
+            let p = store.pods.get(id)?;
+            let mut request = Ok(0i64);
+            for c in &p.spec.containers {
+                let r = if cpu {
+                    c.requests.cpu_milli
+                } else {
+                    c.requests.memory.saturating_mul(1000)
+                };
+                if r <= 0 {
+                    request = Err(c.name.as_str());
+                    break;
+                }
+                request = request.map(|s| s.saturating_add(r));
+            }
+            let usage = registry.pod_usage(id, p.meta.uid);
+            let metric = usage.filter(|u| !u.containers.is_empty()).map(|u| PodMetric {
+                timestamp: secs(u.timestamp),
+                window_seconds: u.window.as_secs() as i64,
+                value: u.containers.iter().fold(0i64, |s, c| {
+                    s.saturating_add(if cpu {
+                        c.cpu_milli
+                    } else {
+                        c.memory_bytes.saturating_mul(1000)
+                    })
+                }),
+            });
+            let ready = p.status.start_time.map(|_| {
+                if p.status.ready {
+                    CalcCondition::True
+                } else {
+                    CalcCondition::False
+                }
+            });
+            Some(ResourcePod {
+                phase: Some(calc_phase(p.status.phase)),
+                ready,
+                ready_last_transition_time: p
+                    .status
+                    .ready_transition
+                    .or(p.status.start_time)
+                    .map(secs),
+                start_time: p.status.start_time.map(secs),
+                deleted: p.meta.deletion.is_some(),
+                request,
+                sample_timestamp: usage.map(|u| secs(u.timestamp)),
+                metric,
+            })
+        })
+        .collect()
 }
 
 /// A Go-style `%s` of a quantity in milli-units, as `resource.NewMilliQuantity` prints it
@@ -256,6 +336,7 @@ impl HpaController {
         hpa: &HorizontalPodAutoscaler,
         spec: &MetricSpec,
         scale: &Scale,
+        ids: &[u32],
         pods: &[(u32, HpaPod)],
         calc_pods: &[HpaPod],
         tolerances: Tolerances,
@@ -264,6 +345,43 @@ impl HpaController {
         let ns = &hpa.meta.namespace;
         let registry = self.metrics.borrow();
         let current = scale.spec_replicas;
+        if let MetricSpec::Resource {
+            name,
+            target: MetricTarget::Utilization(u),
+        } = spec
+            && fast_eligible(spec)
+        {
+            let records = resource_pods(store, &registry, ids, name == "cpu");
+            let pod_name = |i: usize| {
+                store
+                    .pods
+                    .get(ids[i])
+                    .map_or_else(String::new, |p| p.meta.name.clone())
+            };
+            let r = fast_resource::get_resource_replicas(
+                current,
+                name,
+                *u,
+                tolerances,
+                &records,
+                &self.config.calc,
+                now,
+                &pod_name,
+            )
+            .map_err(|e| {
+                let e = format!("failed to get {name} utilization: {e}");
+                MetricError::new("FailedGetResourceMetric", e.clone(), e)
+            })?;
+            return Ok((
+                r.replicas,
+                format!("{name} resource utilization (percentage of request)"),
+                MetricValueStatus {
+                    average_utilization: Some(r.utilization),
+                    average_value: Some(r.raw_utilization),
+                    value: None,
+                },
+            ));
+        }
         match spec {
             MetricSpec::Resource { name, target }
             | MetricSpec::ContainerResource { name, target, .. } => {
@@ -572,10 +690,15 @@ impl HpaController {
             );
             return Err(msg);
         }
-        let pods: Vec<(u32, HpaPod)> = ids
-            .into_iter()
-            .filter_map(|id| ctx.store.pods.get(id).map(|p| (id, hpa_pod(p))))
-            .collect();
+        // The reference calculator's inputs, only for metrics off the fast path.
+        let general = !hpa.spec.metrics.iter().all(fast_eligible);
+        let pods: Vec<(u32, HpaPod)> = if general {
+            ids.iter()
+                .filter_map(|&id| ctx.store.pods.get(id).map(|p| (id, hpa_pod(p))))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let calc_pods: Vec<HpaPod> = pods.iter().map(|(_, p)| p.clone()).collect();
         let tolerances = self.tolerances(hpa);
         let now = secs(ctx.now);
@@ -586,7 +709,7 @@ impl HpaController {
         let mut first: Option<MetricError> = None;
         for (i, spec) in hpa.spec.metrics.iter().enumerate() {
             match self.compute_replicas_for_metric(
-                ctx.store, hpa, spec, scale, &pods, &calc_pods, tolerances, now,
+                ctx.store, hpa, spec, scale, &ids, &pods, &calc_pods, tolerances, now,
             ) {
                 Ok((proposal, name, st)) => {
                     statuses[i] = Some(st);

@@ -300,6 +300,46 @@ pub struct PodGroups {
     pub ignored_pods: BTreeSet<String>,
 }
 
+/// The extra CPU rule of `replica_calculator.go` groupPods: whether a running pod's CPU
+/// sample is ignored as unready (no Ready condition or start time; within the CPU
+/// initialization period an unready pod or a sample younger than one window after the last
+/// readiness transition; after it, a pod unready since before the initial readiness delay).
+pub(crate) fn cpu_sample_unready(
+    ready: Option<ConditionStatus>,
+    start_time: Option<i64>,
+    ready_last_transition_time: Option<i64>,
+    metric: &PodMetric,
+    config: &ReplicaCalcConfig,
+    now: i64,
+) -> bool {
+    match (ready, start_time) {
+        (None, _) | (_, None) => true,
+        (Some(status), Some(start)) => {
+            // Go zero time for an unset transition time: earlier than everything.
+            let transition = ready_last_transition_time;
+            if start.saturating_add(config.cpu_initialization_period_seconds) > now {
+                // Still within the initialization period: ignore the sample if the pod is
+                // unready or one metric window has not passed since the last transition.
+                status == ConditionStatus::False
+                    || match transition {
+                        Some(t) => metric.timestamp < t.saturating_add(metric.window_seconds),
+                        None => false,
+                    }
+            } else {
+                // Ignore the metric if the pod is unready and has never been ready.
+                status == ConditionStatus::False
+                    && match transition {
+                        Some(t) => {
+                            start.saturating_add(config.delay_of_initial_readiness_status_seconds)
+                                > t
+                        }
+                        None => true,
+                    }
+            }
+        }
+    }
+}
+
 /// Port of `replica_calculator.go` groupPods.
 ///
 /// `resource` is the resource name for Resource metrics (`None` for Pods metrics); the extra
@@ -326,35 +366,14 @@ pub fn group_pods(
             continue;
         };
         if resource == Some(RESOURCE_CPU) {
-            let unready = match (pod.ready, pod.start_time) {
-                (None, _) | (_, None) => true,
-                (Some(status), Some(start)) => {
-                    // Go zero time for an unset transition time: earlier than everything.
-                    let transition = pod.ready_last_transition_time;
-                    if start.saturating_add(config.cpu_initialization_period_seconds) > now {
-                        // Still within the initialization period: ignore the sample if the pod is
-                        // unready or one metric window has not passed since the last transition.
-                        status == ConditionStatus::False
-                            || match transition {
-                                Some(t) => {
-                                    metric.timestamp < t.saturating_add(metric.window_seconds)
-                                }
-                                None => false,
-                            }
-                    } else {
-                        // Ignore the metric if the pod is unready and has never been ready.
-                        status == ConditionStatus::False
-                            && match transition {
-                                Some(t) => {
-                                    start.saturating_add(
-                                        config.delay_of_initial_readiness_status_seconds,
-                                    ) > t
-                                }
-                                None => true,
-                            }
-                    }
-                }
-            };
+            let unready = cpu_sample_unready(
+                pod.ready,
+                pod.start_time,
+                pod.ready_last_transition_time,
+                metric,
+                config,
+                now,
+            );
             if unready {
                 groups.unready_pods.insert(pod.name.clone());
                 continue;
@@ -473,7 +492,7 @@ pub fn metric_usage_ratio(metrics: &PodMetricsInfo, target_usage: i64) -> (f64, 
 }
 
 /// Go's `int32(math.Ceil(x))` for the values the HPA produces (saturating, NaN -> 0).
-fn ceil_i32(x: f64) -> i32 {
+pub(crate) fn ceil_i32(x: f64) -> i32 {
     x.ceil() as i32
 }
 
