@@ -20,4 +20,5 @@ pub mod error;
 pub mod metrics;
 pub mod report;
 pub mod simulation;
+pub mod sweep;
 pub mod workload;

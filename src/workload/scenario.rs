@@ -59,6 +59,9 @@ struct Spec {
     expectations: Vec<Spanned<String>>,
     #[serde(default)]
     scheduler: Option<SchedulerSpec>,
+    /// `spec.parameters`: sweep parameters, checked by `crate::sweep::parameters`.
+    #[serde(default)]
+    parameters: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -401,6 +404,9 @@ impl Scenario {
                 .into());
         }
         let spec = f.spec;
+        if spec.parameters.is_some() {
+            crate::sweep::parameters::check_declarations(text, file)?;
+        }
         if spec.duration.value == SimDuration::ZERO {
             return Err(cx
                 .err_at(&spec.duration, "spec.duration", "must be greater than 0")
