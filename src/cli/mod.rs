@@ -1,12 +1,13 @@
 //! The command line, in kubectl's habits: `run`, `validate`, `get`, `conformance`,
-//! `bench`, `compare`, `check`. Exit codes: 0 ok, 1 an expectation or check failed, 2 bad
-//! input or an internal error.
+//! `bench`, `compare`, `check`, `sweep`, `merge`. Exit codes: 0 ok, 1 an expectation or
+//! check failed, 2 bad input or an internal error.
 
 pub mod bench;
 pub mod check;
 pub mod compare;
 pub mod get;
 pub mod run;
+pub mod sweep;
 pub mod validate;
 
 use crate::error::Error;
@@ -87,6 +88,11 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// Check scheduling metrics against a baseline file (exit 1 on a regression).
     Check(check::CheckArgs),
+    /// Run a scenario over a parameter grid and seeds; answer the cheapest grid point
+    /// whose expectations hold (exit 1 when none does).
+    Sweep(sweep::SweepArgs),
+    /// Merge `sweep --shard` directories into one sweep report.
+    Merge(sweep::MergeArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -157,5 +163,7 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Bench(args) => bench::bench(&args),
         Command::Compare(args) => compare::compare(&args),
         Command::Check(args) => check::check(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Merge(args) => sweep::merge(&args),
     }
 }
