@@ -126,7 +126,7 @@ pub fn sweep(a: &SweepArgs) -> Result<i32, Error> {
     }
     let tree = Node::parse(&text).map_err(|m| Error::Internal(format!("{file}: {m}")))?;
     let declared = declarations(&tree, &file, &text)?;
-    let params = resolve(&a.sets, &tree, &declared)?;
+    let params = resolve(&a.sets, &tree, &file, &declared)?;
     let grid = Grid {
         axes: params.iter().map(Axis::from).collect(),
         seeds,

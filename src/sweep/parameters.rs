@@ -92,7 +92,8 @@ pub fn declarations(tree: &Node, file: &str, text: &str) -> Result<Vec<Declared>
                             return Err(err_at(file, text, item, &f, "expected a path string"));
                         };
                         let path = Path::parse(p).map_err(|m| err_at(file, text, item, &f, m))?;
-                        check_target(tree, &path).map_err(|m| err_at(file, text, item, &f, m))?;
+                        check_target(tree, &path, "the scenario")
+                            .map_err(|m| err_at(file, text, item, &f, m))?;
                         paths.push(path);
                     }
                 }
@@ -150,11 +151,11 @@ pub fn check_declarations(text: &str, file: &str) -> Result<(), Error> {
     declarations(&tree, file, text).map(|_| ())
 }
 
-/// `Ok` when `path` exists in `tree` and holds a scalar.
-fn check_target(tree: &Node, path: &Path) -> Result<(), String> {
+/// `Ok` when `path` exists in `tree` (the document of `file`) and holds a scalar.
+fn check_target(tree: &Node, path: &Path, file: &str) -> Result<(), String> {
     let n = tree.get(path).map_err(|m| {
         format!(
-            "path {path} does not exist in the scenario ({}, line {})",
+            "path {path} does not exist in {file} ({}, line {})",
             m.message, m.line
         )
     })?;
@@ -179,7 +180,12 @@ pub fn set_error(position: usize, arg: &str, field: &str, msg: impl std::fmt::Di
 
 /// Resolves the `--set` arguments against the scenario document and its declared
 /// parameters.
-pub fn resolve(sets: &[String], tree: &Node, declared: &[Declared]) -> Result<Vec<Param>, Error> {
+pub fn resolve(
+    sets: &[String],
+    tree: &Node,
+    file: &str,
+    declared: &[Declared],
+) -> Result<Vec<Param>, Error> {
     let mut params: Vec<Param> = Vec::with_capacity(sets.len());
     for (i, arg) in sets.iter().enumerate() {
         let pos = i + 1;
@@ -197,7 +203,7 @@ pub fn resolve(sets: &[String], tree: &Node, declared: &[Declared]) -> Result<Ve
         }
         let paths = match declared.iter().find(|d| d.name == name) {
             Some(d) => d.paths.clone(),
-            None => vec![literal_path(pos, arg, name, tree, declared)?],
+            None => vec![literal_path(pos, arg, name, tree, file, declared)?],
         };
         let values = parse_values(values).map_err(|e: ValuesError| set_error(pos, arg, name, e))?;
         for (j, other) in params.iter().enumerate() {
@@ -242,6 +248,7 @@ fn literal_path(
     arg: &str,
     name: &str,
     tree: &Node,
+    file: &str,
     declared: &[Declared],
 ) -> Result<Path, Error> {
     let looks_like_path = ["spec.", "metadata.", "spec[", "apiVersion", "kind"]
@@ -251,12 +258,12 @@ fn literal_path(
     if let Ok(p) = &parsed
         && tree.get(p).is_ok()
     {
-        check_target(tree, p).map_err(|m| set_error(pos, arg, name, m))?;
+        check_target(tree, p, file).map_err(|m| set_error(pos, arg, name, m))?;
         return Ok(p.clone());
     }
     if looks_like_path {
         let msg = match &parsed {
-            Ok(p) => check_target(tree, p).err().unwrap_or_default(),
+            Ok(p) => check_target(tree, p, file).err().unwrap_or_default(),
             Err(m) => m.clone(),
         };
         return Err(set_error(pos, arg, name, msg));
@@ -384,7 +391,12 @@ spec:
     fn sets(v: &[&str]) -> Result<Vec<Param>, Error> {
         let t = tree();
         let d = declarations(&t, "s.yaml", DOC).unwrap();
-        resolve(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>(), &t, &d)
+        resolve(
+            &v.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            &t,
+            "s.yaml",
+            &d,
+        )
     }
 
     fn msg(r: Result<Vec<Param>, Error>) -> String {

@@ -173,7 +173,12 @@ pub fn svg(grid: &Grid, lines: &[Line], metric: &str) -> String {
         t += ystep;
     }
     let ticks: Vec<(f64, String)> = if numeric {
+        let integral = first
+            .values
+            .iter()
+            .all(|v| v.number.is_some_and(|n| n.fract() == 0.0));
         let step = nice_step((x1 - x0) / 8.0);
+        let step = if integral { step.max(1.0) } else { step };
         let mut v = Vec::new();
         let mut t = (x0 / step).ceil() * step;
         while t <= x1 + 1e-12 && v.len() < 64 {

@@ -11,6 +11,7 @@ mod determinism;
 mod invariants;
 mod preemption;
 mod scheduler_upstream;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
