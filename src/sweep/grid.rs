@@ -189,3 +189,21 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Shards 0..N cover every run exactly once, in increasing order.
+        #[test]
+        fn shards_partition(total in 0usize..500, count in 1usize..12) {
+            let mut all: Vec<usize> = (0..count)
+                .flat_map(|index| Shard { index, count }.runs(total))
+                .collect();
+            all.sort_unstable();
+            prop_assert_eq!(all, (0..total).collect::<Vec<_>>());
+        }
+    }
+}

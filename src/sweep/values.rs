@@ -270,3 +270,26 @@ mod tests {
         assert_eq!(parse_values("0..100000"), Err(TooMany));
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A range starts at its start, steps exactly, never passes its end, and stops
+        /// less than one step before it.
+        #[test]
+        fn ranges_step_exactly(a in -1000i64..1000, len in 0i64..500, step in 1i64..50, dec in 0u32..3) {
+            let scale = 10f64.powi(dec as i32);
+            let f = |v: i64| format_scaled(v as i128, dec);
+            let text = format!("{}..{}:{}", f(a), f(a + len), f(step));
+            let v = parse_values(&text).unwrap();
+            prop_assert_eq!(v.len() as i64, len / step + 1);
+            for (k, x) in v.iter().enumerate() {
+                let want = (a + k as i64 * step) as f64 / scale;
+                prop_assert!((x.number.unwrap() - want).abs() < 1e-9, "{} vs {}", x.text, want);
+            }
+        }
+    }
+}
