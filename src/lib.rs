@@ -21,4 +21,5 @@ pub mod experiment;
 pub mod metrics;
 pub mod report;
 pub mod simulation;
+pub mod sweep;
 pub mod workload;

@@ -1,6 +1,6 @@
 //! The command line, in kubectl's habits: `run`, `validate`, `get`, `conformance`,
-//! `bench`, `compare`, `check`, `explain`. Exit codes: 0 ok, 1 an expectation or check failed,
-//! 2 bad input or an internal error.
+//! `bench`, `compare`, `check`, `explain`, `sweep`, `merge`, `experiment`. Exit codes: 0 ok,
+//! 1 an expectation or check failed, 2 bad input or an internal error.
 
 pub mod bench;
 pub mod check;
@@ -9,6 +9,7 @@ pub mod experiment;
 pub mod explain;
 pub mod get;
 pub mod run;
+pub mod sweep;
 pub mod validate;
 
 use crate::error::Error;
@@ -101,6 +102,11 @@ pub enum Command {
     Experiment(experiment::ExperimentArgs),
     /// Explain one pod's scheduling attempts: per node the filter result and scores.
     Explain(explain::ExplainArgs),
+    /// Run a scenario over a parameter grid and seeds; answer the cheapest grid point
+    /// whose expectations hold (exit 1 when none does).
+    Sweep(sweep::SweepArgs),
+    /// Merge `sweep --shard` directories into one sweep report.
+    Merge(sweep::MergeArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -179,5 +185,7 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Compare(args) => compare::compare(&args),
         Command::Check(args) => check::check(&args),
         Command::Explain(args) => explain::explain(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Merge(args) => sweep::merge(&args),
     }
 }

@@ -31,14 +31,7 @@ pub struct DeltaSpread {
     pub n: usize,
 }
 
-/// Nearest-rank percentile (`p` in 0..=100) of sorted values.
-pub fn percentile_f64(sorted: &[f64], p: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
-    Some(sorted[rank.min(sorted.len()) - 1])
-}
+pub use crate::metrics::percentile_f64;
 
 fn all_defined(values: &[Option<f64>]) -> Option<Vec<f64>> {
     if values.is_empty() {

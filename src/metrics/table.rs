@@ -100,6 +100,16 @@ pub fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
     Some(sorted[rank.min(sorted.len()) - 1])
 }
 
+/// The nearest-rank percentile (`p` in 0..=100) of sorted floats: the value at rank
+/// `ceil(p/100 * n)` (at least 1).
+pub fn percentile_f64(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
+    Some(sorted[rank.min(sorted.len()) - 1])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

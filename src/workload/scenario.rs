@@ -68,6 +68,9 @@ struct Spec {
     load: Vec<super::load::LoadEntrySpec>,
     #[serde(default)]
     cluster_autoscaler: Option<node_groups::AutoscalerSpec>,
+    /// `spec.parameters`: sweep parameters, checked by `crate::sweep::parameters`.
+    #[serde(default)]
+    parameters: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -419,6 +422,9 @@ impl Scenario {
                 .into());
         }
         let spec = f.spec;
+        if spec.parameters.is_some() {
+            crate::sweep::parameters::check_declarations(text, file)?;
+        }
         if spec.duration.value == SimDuration::ZERO {
             return Err(cx
                 .err_at(&spec.duration, "spec.duration", "must be greater than 0")

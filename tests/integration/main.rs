@@ -16,6 +16,7 @@ mod invariants;
 mod load;
 mod preemption;
 mod scheduler_upstream;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
