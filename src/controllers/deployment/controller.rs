@@ -285,12 +285,13 @@ pub fn revision(rs: &ReplicaSet) -> i64 {
 /// Whether two templates are equal once the `pod-template-hash` label is ignored
 /// (util/deployment_util.go EqualIgnoreHash).
 pub fn equal_ignore_hash(a: &PodTemplate, b: &PodTemplate) -> bool {
-    let strip = |t: &PodTemplate| {
-        let mut l = t.labels.clone();
-        l.remove(POD_TEMPLATE_HASH_LABEL);
-        l
-    };
-    strip(a) == strip(b) && a.annotations == b.annotations && a.spec == b.spec
+    // The labels without the hash label, compared in (sorted) order without copying them.
+    fn strip(t: &PodTemplate) -> impl Iterator<Item = (&String, &String)> {
+        t.labels
+            .iter()
+            .filter(|(k, _)| k.as_str() != POD_TEMPLATE_HASH_LABEL)
+    }
+    a.annotations == b.annotations && strip(a).eq(strip(b)) && a.spec == b.spec
 }
 
 /// Alphabet of upstream `rand.SafeEncodeString` (k8s.io/apimachinery/pkg/util/rand).

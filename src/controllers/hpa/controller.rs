@@ -651,20 +651,32 @@ impl HpaController {
             hpa_id(ctx.store, hpa),
             (ns.clone(), hpa.meta.name.clone(), scale.selector.clone()),
         );
-        let mut selecting: Vec<String> = self
+        // Pods of one template share their labels: match each distinct label set once.
+        let mut label_sets: Vec<&crate::api::selector::Labels> = Vec::new();
+        for id in &ids {
+            if let Some(p) = ctx.store.pods.get(*id)
+                && !label_sets.contains(&&p.meta.labels)
+            {
+                label_sets.push(&p.meta.labels);
+            }
+        }
+        let selects = |n: &String, sel: &LabelSelector| {
+            n == ns && label_sets.iter().any(|l| sel.matches(l))
+        };
+        let count = self
             .selectors
             .values()
-            .filter(|(n, _, sel)| {
-                n == ns
-                    && ids.iter().any(|id| {
-                        ctx.store
-                            .pods
-                            .get(*id)
-                            .is_some_and(|p| sel.matches(&p.meta.labels))
-                    })
-            })
-            .map(|(n, name, _)| format!("{n}/{name}"))
-            .collect();
+            .filter(|(n, _, sel)| selects(n, sel))
+            .count();
+        let mut selecting: Vec<String> = if count > 1 {
+            self.selectors
+                .values()
+                .filter(|(n, _, sel)| selects(n, sel))
+                .map(|(n, name, _)| format!("{n}/{name}"))
+                .collect()
+        } else {
+            Vec::new()
+        };
         if selecting.len() > 1 {
             selecting.sort();
             let msg = format!(
