@@ -5,6 +5,7 @@
 //! one thread from named RNG streams, so a (scenario, seed) pair always produces the
 //! same journal, metrics and summary.
 
+pub mod gpu_metrics;
 pub mod observe;
 
 use crate::api::manifest::Loaded;
@@ -29,7 +30,7 @@ use crate::controllers::{Controller, Key};
 use crate::engine::{EventQueue, RngStreams, RunLimits, SimDuration, SimTime};
 use crate::error::Error;
 use crate::metrics::MetricsTable;
-use crate::workload::expectation::{ExpectationResult, Timing, Tracker};
+use crate::workload::expectation::{ExpectationResult, Subject, Timing, Tracker};
 use crate::workload::stream::ArrivalIter;
 use crate::workload::{Action, Scenario};
 use std::cell::RefCell;
@@ -135,6 +136,8 @@ struct Runtime<'a> {
     /// The scenario's streamed arrivals and the one waiting in the event queue.
     arrivals: Option<ArrivalIter>,
     next_arrival: Option<Loaded>,
+    /// FGD's typical pods, for the GPU columns and `gpu.*` expectations.
+    gpu_typical: crate::controllers::scheduler::plugins::gpu::TypicalPods,
 }
 
 /// The scheduler's configuration: `--scheduler-config` over the scenario's
@@ -158,12 +161,24 @@ fn scheduler_config(scenario: &Scenario, opts: &RunOptions) -> SchedulerConfig {
     }
 }
 
+/// FGD's typical pods in `kubetwin run`: the shapes of the scenario's pods at time zero
+/// (also what the GPU fragmentation columns and `gpu.*` expectations measure against).
+fn gpu_typical(scenario: &Scenario) -> crate::controllers::scheduler::plugins::gpu::TypicalPods {
+    crate::controllers::scheduler::plugins::gpu::framework::typical_of_pods(
+        scenario.objects.iter().filter_map(|l| match &l.object {
+            crate::api::Object::Pod(p) => Some(&**p),
+            _ => None,
+        }),
+    )
+}
+
 /// Runs a scenario.
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
     let seed = opts.seed.unwrap_or(scenario.seed);
     let streams = RngStreams::new(seed);
     let backend = Rc::new(RefCell::new(SimBackend::new(&streams)));
     let shared: SharedBackend = backend.clone();
+    let typical = gpu_typical(scenario);
     let controllers: Vec<Box<dyn Controller>> = vec![
         Box::new(DeploymentController::new()),
         Box::new(ReplicaSetController::new()),
@@ -173,7 +188,11 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
             NodeLifecycleConfig::default(),
         )),
         Box::new(TaintEviction::new()),
-        Box::new(Scheduler::new(scheduler_config(scenario, opts))),
+        // The GPU plugins, enabled only when a scheduler configuration names them.
+        Box::new(Scheduler::with_registry(
+            scheduler_config(scenario, opts),
+            crate::controllers::scheduler::plugins::gpu::framework::registry(&typical),
+        )),
         Box::new(Kubelet::new(shared)),
         Box::new(DisruptionController::new()),
         Box::new(Drain::new()),
@@ -208,6 +227,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         opts,
         arrivals: scenario.arrivals.as_ref().map(|a| a.start()),
         next_arrival: None,
+        gpu_typical: typical,
     };
     let end = rt.run()?;
     let expectations = rt.trackers.iter().map(Tracker::result).collect();
@@ -610,13 +630,17 @@ impl Runtime<'_> {
             let from = self.last_binding_index;
             self.last_binding_index = self.store.stats.binding_latencies_ms.len();
             observe::sample(&self.store, &mut self.metrics, now, self.per_node, from);
+            gpu_metrics::sample(&self.store, &mut self.metrics, &self.gpu_typical);
         }
         self.observe(now, end);
     }
 
     fn observe(&mut self, now: SimTime, end: bool) {
         for t in &mut self.trackers {
-            let v = observe::value(&self.store, &t.exp.subject, &t.exp.field);
+            let v = match t.exp.subject {
+                Subject::Gpu => gpu_metrics::value(&self.store, &self.gpu_typical, &t.exp.field),
+                _ => observe::value(&self.store, &t.exp.subject, &t.exp.field),
+            };
             t.observe(now, v, end);
         }
     }

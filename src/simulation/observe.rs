@@ -109,6 +109,8 @@ pub fn value(store: &Store, subject: &Subject, field: &str) -> f64 {
                 _ => store.stats.failed_scheduling_attempts as f64,
             }
         }
+        // Read by the runtime with FGD's typical pods (simulation/gpu_metrics.rs).
+        Subject::Gpu => f64::NAN,
         Subject::Workload {
             kind: Kind::Service,
             namespace,

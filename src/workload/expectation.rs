@@ -59,6 +59,8 @@ pub enum Subject {
     Nodes,
     /// Scheduler statistics.
     Scheduling,
+    /// GPU allocation and fragmentation (clusters with GPUs).
+    Gpu,
     /// A workload controller.
     Workload {
         /// Its kind.
@@ -183,6 +185,7 @@ impl Expectation {
             "pods" => (Subject::Pods, POD_FIELDS),
             "nodes" => (Subject::Nodes, NODE_FIELDS),
             "scheduling" => (Subject::Scheduling, SCHED_FIELDS),
+            "gpu" => (Subject::Gpu, crate::simulation::gpu_metrics::FIELDS),
             s => {
                 let parts: Vec<&str> = s.split('/').collect();
                 let (k, ns, name) = match parts.as_slice() {
@@ -190,7 +193,7 @@ impl Expectation {
                     [k, ns, name] => (*k, *ns, *name),
                     _ => {
                         return Err(format!(
-                            "unknown subject {s:?} (pods, nodes, scheduling, rc/NAME, rs/NAME, deployment/NAME)"
+                            "unknown subject {s:?} (pods, nodes, scheduling, gpu, rc/NAME, rs/NAME, deployment/NAME)"
                         ));
                     }
                 };
