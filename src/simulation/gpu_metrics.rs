@@ -116,3 +116,78 @@ pub fn sample(store: &Store, m: &mut MetricsTable, typical: &TypicalPods) {
 pub fn value(store: &Store, typical: &TypicalPods, field: &str) -> f64 {
     GpuStats::of(store, typical).map_or(f64::NAN, |s| s.field(field))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::controllers::scheduler::plugins::gpu::GPU_INDEX_ANNOTATION;
+    use crate::simulation::{RunOptions, run};
+    use crate::workload::Scenario;
+
+    const CONFIG: &str = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\npercentageOfNodesToScore: 100\nprofiles:\n- schedulerName: default-scheduler\n  plugins:\n    filter:\n      enabled: [{name: GpuShare}]\n    score:\n      disabled: [{name: '*'}]\n      enabled: [{name: BestFitScore, weight: 1}]\n";
+
+    fn pod(name: &str, n: u8, milli: i32) -> String {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, annotations: {{alibabacloud.com/gpu-count: '{n}', alibabacloud.com/gpu-milli: '{milli}'}}}}\nspec:\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: main\n    image: t\n    resources: {{requests: {{cpu: 1, memory: 1Gi}}}}\n"
+        )
+    }
+
+    fn indent(s: &str) -> String {
+        s.lines().map(|l| format!("      {l}\n")).collect()
+    }
+
+    fn scenario(dir: &std::path::Path) -> Scenario {
+        std::fs::write(dir.join("sched.yaml"), CONFIG).unwrap();
+        let node = "apiVersion: v1\nkind: Node\nmetadata:\n  name: g0\n  labels: {alibabacloud.com/gpu-card-model: T4}\nstatus:\n  allocatable: {cpu: '8', memory: 32Gi, pods: '110', alibabacloud.com/gpu-count: '2', alibabacloud.com/gpu-milli: '2000'}\n";
+        let first = [node.to_string(), pod("a", 1, 600), pod("b", 1, 1000)].join("---\n");
+        let text = format!(
+            "apiVersion: kubetwin.dev/v1alpha1\nkind: Scenario\nmetadata: {{name: gpu}}\nspec:\n  duration: 1m\n  scheduler: {{config: sched.yaml}}\n  manifests:\n  - inline: |\n{}  timeline:\n  - at: 10s\n    delete: pod/a\n  - at: 40s\n    apply:\n      inline: |\n{}  expectations:\n  - gpu.capacity == 2\n  - gpu.unallocated == 0.4 at 5s\n  - gpu.unplaced == 0\n  - gpu.unallocated == 0\n",
+            indent(&first),
+            indent(&indent(&pod("c", 1, 1000)))
+        );
+        Scenario::from_str(&text, "gpu.yaml", dir.to_path_buf()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn binding_records_gpu_indices_and_deletion_releases_them() {
+        let d = tempfile::tempdir().unwrap();
+        let s = scenario(d.path());
+        let out = run(&s, &RunOptions::default()).unwrap();
+        let idx = |name: &str| {
+            let id = out.store.pods.id_of("default", name).unwrap();
+            let p = out.store.pods.get(id).unwrap();
+            p.meta.annotations.get(GPU_INDEX_ANNOTATION).cloned()
+        };
+        assert_eq!(
+            idx("b").as_deref(),
+            Some("1"),
+            "the whole GPU after the share"
+        );
+        // `a`'s share on GPU 0 is freed by its deletion, so the whole-GPU pod `c` fits there.
+        assert!(out.store.pods.id_of("default", "a").is_none());
+        assert_eq!(idx("c").as_deref(), Some("0"));
+        for e in &out.expectations {
+            assert!(e.passed, "{}: {}", e.expr, e.detail);
+        }
+        let cols = out.metrics.columns();
+        assert!(
+            cols.iter().any(|c| c == "gpu_fragmentation_pct"),
+            "{cols:?}"
+        );
+        assert_eq!(
+            out.metrics
+                .column("gpu_unallocated")
+                .unwrap()
+                .last()
+                .copied(),
+            Some(0.0)
+        );
+    }
+
+    #[test]
+    fn a_cluster_without_gpus_has_no_gpu_columns() {
+        let s = Scenario::default_scenario().unwrap();
+        let out = run(&s, &RunOptions::default()).unwrap();
+        assert!(!out.metrics.columns().iter().any(|c| c.starts_with("gpu_")));
+        assert!(super::value(&out.store, &Default::default(), "unallocated").is_nan());
+    }
+}

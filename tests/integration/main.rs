@@ -9,6 +9,7 @@ mod conformance;
 mod deployment;
 mod determinism;
 mod gpu_fragmentation;
+mod gpu_scheduling;
 mod invariants;
 mod preemption;
 mod scheduler_upstream;
