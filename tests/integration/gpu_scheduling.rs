@@ -106,3 +106,24 @@ fn an_unknown_gpu_expectation_field_is_exit_2() {
     assert!(err.contains(&format!("{}:9:", scen.display())), "{err}");
     assert!(err.contains("unallocated"), "{err}");
 }
+
+#[test]
+fn compare_accepts_the_gpu_configurations() {
+    let s = root().join("scenarios/gpu-openb-like-fgd.yaml");
+    let cfg = |f: &str| root().join("scenarios/scheduler").join(f);
+    let (a, b) = (cfg("gpu-bestfit.yaml"), cfg("gpu-fgd.yaml"));
+    let o = kubetwin(&[
+        "compare",
+        s.to_str().unwrap(),
+        "--scheduler-config",
+        a.to_str().unwrap(),
+        "--scheduler-config",
+        b.to_str().unwrap(),
+        "--seeds",
+        "1..2",
+        "-j",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("gpu-bestfit"), "{}", stdout(&o));
+}
