@@ -74,7 +74,7 @@ pub fn load_configs(paths: &[PathBuf]) -> Result<Vec<ConfigEntry>, Error> {
     let stems: Vec<String> = paths.iter().map(|p| stem(p)).collect();
     let mut v = Vec::with_capacity(paths.len());
     for (i, p) in paths.iter().enumerate() {
-        let settings = crate::controllers::scheduler::config::load(p)?;
+        let settings = crate::controllers::scheduler::plugins::gpu::framework::load_config(p)?;
         let unique = stems.iter().filter(|s| **s == stems[i]).count() == 1;
         v.push(ConfigEntry {
             label: if unique {

@@ -78,7 +78,7 @@ pub fn run(path: Option<&Path>, args: &RunArgs) -> Result<i32, Error> {
     }
     let scheduler = match &scheduler_config {
         Some(p) => {
-            let s = crate::controllers::scheduler::config::load(p)?;
+            let s = crate::controllers::scheduler::plugins::gpu::framework::load_config(p)?;
             for w in &s.warnings {
                 eprintln!("{w}");
             }

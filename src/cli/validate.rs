@@ -14,7 +14,10 @@ pub fn validate(files: &[PathBuf], recursive: bool) -> Result<i32, Error> {
     for path in manifest::expand_paths(files, recursive)? {
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
         if config::is_scheduler_config(&text) {
-            let s = config::parse(&path.display().to_string(), &text, &[])?;
+            let gpu = crate::controllers::scheduler::plugins::gpu::framework::registry(
+                &Default::default(),
+            );
+            let s = config::parse_for_registry(&path.display().to_string(), &text, &gpu)?;
             for w in &s.warnings {
                 eprintln!("{w}");
             }

@@ -5,6 +5,7 @@
 //! one thread from named RNG streams, so a (scenario, seed) pair always produces the
 //! same journal, metrics and summary.
 
+pub mod gpu_metrics;
 pub mod hpa_observe;
 pub mod observe;
 
@@ -32,7 +33,7 @@ use crate::controllers::{Controller, Key};
 use crate::engine::{EventQueue, RngStreams, RunLimits, SimDuration, SimTime};
 use crate::error::Error;
 use crate::metrics::MetricsTable;
-use crate::workload::expectation::{ExpectationResult, Timing, Tracker};
+use crate::workload::expectation::{ExpectationResult, Subject, Timing, Tracker};
 use crate::workload::stream::ArrivalIter;
 use crate::workload::{Action, Scenario};
 use std::cell::RefCell;
@@ -154,6 +155,8 @@ struct Runtime<'a> {
     load: crate::workload::load::model::SharedLoad,
     /// The cluster autoscaler's ledger (with node groups).
     ledger: Option<crate::controllers::cluster_autoscaler::accounting::SharedLedger>,
+    /// FGD's typical pods, for the GPU columns and `gpu.*` expectations.
+    gpu_typical: crate::controllers::scheduler::plugins::gpu::TypicalPods,
 }
 
 /// The scheduler's configuration: `--scheduler-config` over the scenario's
@@ -206,6 +209,17 @@ fn cluster_autoscaler(
     (ca, scenario.cluster_autoscaler.as_ref().map(|_| ledger))
 }
 
+/// FGD's typical pods in `kubetwin run`: the shapes of the scenario's pods at time zero
+/// (also what the GPU fragmentation columns and `gpu.*` expectations measure against).
+fn gpu_typical(scenario: &Scenario) -> crate::controllers::scheduler::plugins::gpu::TypicalPods {
+    crate::controllers::scheduler::plugins::gpu::framework::typical_of_pods(
+        scenario.objects.iter().filter_map(|l| match &l.object {
+            crate::api::Object::Pod(p) => Some(&**p),
+            _ => None,
+        }),
+    )
+}
+
 /// Runs a scenario.
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
     let seed = opts.seed.unwrap_or(scenario.seed);
@@ -216,7 +230,12 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
     let load = crate::workload::load::model::LoadModel::shared(&scenario.load, &streams);
     let sched = scheduler_config(scenario, opts);
     let (ca, ledger) = cluster_autoscaler(scenario, &sched, shared.clone());
-    let mut scheduler = Scheduler::new(sched);
+    let typical = gpu_typical(scenario);
+    // The GPU plugins, enabled only when a scheduler configuration names them.
+    let mut scheduler = Scheduler::with_registry(
+        sched,
+        crate::controllers::scheduler::plugins::gpu::framework::registry(&typical),
+    );
     let explain_log = opts
         .explain
         .clone()
@@ -273,6 +292,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         next_arrival: None,
         load,
         ledger,
+        gpu_typical: typical,
     };
     let end = rt.run()?;
     let expectations = rt.trackers.iter().map(Tracker::result).collect();
@@ -697,6 +717,7 @@ impl Runtime<'_> {
             let from = self.last_binding_index;
             self.last_binding_index = self.store.stats.binding_latencies_ms.len();
             observe::sample(&self.store, &mut self.metrics, now, self.per_node, from);
+            gpu_metrics::sample(&self.store, &mut self.metrics, &self.gpu_typical);
             if let Some(l) = &self.ledger {
                 l.borrow().sample(&mut self.metrics);
             }
@@ -716,7 +737,6 @@ impl Runtime<'_> {
             load.refresh(now);
         }
         for t in &mut self.trackers {
-            use crate::workload::expectation::Subject;
             let v = match (&t.exp.subject, &self.ledger) {
                 (Subject::Cost, Some(l)) => l.borrow().value(None, &t.exp.field, now),
                 (Subject::NodeGroup(g), Some(l)) => l.borrow().value(Some(g), &t.exp.field, now),
@@ -730,6 +750,9 @@ impl Runtime<'_> {
                 ) => load
                     .value(*kind, namespace, name, &t.exp.field)
                     .unwrap_or_else(|| observe::value(&self.store, &t.exp.subject, &t.exp.field)),
+                (Subject::Gpu, _) => {
+                    gpu_metrics::value(&self.store, &self.gpu_typical, &t.exp.field)
+                }
                 _ => observe::value(&self.store, &t.exp.subject, &t.exp.field),
             };
             t.observe(now, v, end);

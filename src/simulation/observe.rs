@@ -111,6 +111,8 @@ pub fn value(store: &Store, subject: &Subject, field: &str) -> f64 {
         }
         // Read from the cluster autoscaler's ledger by the runtime.
         Subject::Cost | Subject::NodeGroup(_) => f64::NAN,
+        // Read by the runtime with FGD's typical pods (simulation/gpu_metrics.rs).
+        Subject::Gpu => f64::NAN,
         Subject::Workload {
             kind: Kind::Service,
             namespace,

@@ -67,6 +67,8 @@ pub enum Subject {
     Cost,
     /// A cluster-autoscaler node group (`nodegroup/NAME`).
     NodeGroup(String),
+    /// GPU allocation and fragmentation (clusters with GPUs).
+    Gpu,
     /// A workload controller.
     Workload {
         /// Its kind.
@@ -206,6 +208,7 @@ impl Expectation {
                 Subject::NodeGroup(s["nodegroup/".len()..].to_string()),
                 NODE_GROUP_FIELDS,
             ),
+            "gpu" => (Subject::Gpu, crate::simulation::gpu_metrics::FIELDS),
             s => {
                 let parts: Vec<&str> = s.split('/').collect();
                 let (k, ns, name) = match parts.as_slice() {
@@ -213,7 +216,7 @@ impl Expectation {
                     [k, ns, name] => (*k, *ns, *name),
                     _ => {
                         return Err(format!(
-                            "unknown subject {s:?} (pods, nodes, scheduling, rc/NAME, rs/NAME, deployment/NAME)"
+                            "unknown subject {s:?} (pods, nodes, scheduling, gpu, rc/NAME, rs/NAME, deployment/NAME)"
                         ));
                     }
                 };

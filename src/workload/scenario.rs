@@ -12,7 +12,7 @@ use crate::api::taint::{Taint, TaintEffect};
 use crate::api::{Kind, Resources};
 use crate::backend::sim::Behaviour;
 use crate::controllers::cluster_autoscaler::config::template_node;
-use crate::controllers::scheduler::config::{self as scheduler_config, SchedulerSettings};
+use crate::controllers::scheduler::config::SchedulerSettings;
 use crate::engine::{SimDuration, SimTime};
 use crate::error::{Error, InputError};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as WireQuantity;
@@ -543,7 +543,8 @@ impl Scenario {
                         )
                         .into());
                 }
-                let settings = scheduler_config::load(&path)?;
+                let settings =
+                    crate::controllers::scheduler::plugins::gpu::framework::load_config(&path)?;
                 warnings.extend(settings.warnings.iter().cloned());
                 scheduler_settings = Some(settings);
             }

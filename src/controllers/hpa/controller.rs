@@ -23,6 +23,7 @@ use super::behavior::{
     ReplicaBounds, ScalingHistory, check_replica_bounds, normalize_desired_replicas,
     normalize_desired_replicas_with_behaviors,
 };
+use super::fast_resource::{self, ResourcePod};
 use super::replica_calc::{
     self as calc, ConditionStatus as CalcCondition, HpaContainer, HpaPod, PodMetric,
     PodMetricsInfo, PodPhase as CalcPhase, PodResourceSample, ReplicaCalcConfig, ResourceTarget,
@@ -34,7 +35,6 @@ use crate::api::selector::LabelSelector;
 use crate::api::{Change, Kind, Op, Store};
 use crate::controllers::{Controller, Ctx, Key, Next, WorkQueue};
 use crate::engine::{SimDuration, SimTime};
-use super::fast_resource::{self, ResourcePod};
 use crate::metrics::pod_metrics::{MetricsRegistry, ObjectMetricKey, SharedMetrics};
 use std::collections::BTreeMap;
 
@@ -214,17 +214,19 @@ fn resource_pods<'a>(
                 request = request.map(|s| s.saturating_add(r));
             }
             let usage = registry.pod_usage(id, p.meta.uid);
-            let metric = usage.filter(|u| !u.containers.is_empty()).map(|u| PodMetric {
-                timestamp: secs(u.timestamp),
-                window_seconds: u.window.as_secs() as i64,
-                value: u.containers.iter().fold(0i64, |s, c| {
-                    s.saturating_add(if cpu {
-                        c.cpu_milli
-                    } else {
-                        c.memory_bytes.saturating_mul(1000)
-                    })
-                }),
-            });
+            let metric = usage
+                .filter(|u| !u.containers.is_empty())
+                .map(|u| PodMetric {
+                    timestamp: secs(u.timestamp),
+                    window_seconds: u.window.as_secs() as i64,
+                    value: u.containers.iter().fold(0i64, |s, c| {
+                        s.saturating_add(if cpu {
+                            c.cpu_milli
+                        } else {
+                            c.memory_bytes.saturating_mul(1000)
+                        })
+                    }),
+                });
             let ready = p.status.start_time.map(|_| {
                 if p.status.ready {
                     CalcCondition::True
@@ -660,9 +662,8 @@ impl HpaController {
                 label_sets.push(&p.meta.labels);
             }
         }
-        let selects = |n: &String, sel: &LabelSelector| {
-            n == ns && label_sets.iter().any(|l| sel.matches(l))
-        };
+        let selects =
+            |n: &String, sel: &LabelSelector| n == ns && label_sets.iter().any(|l| sel.matches(l));
         let count = self
             .selectors
             .values()

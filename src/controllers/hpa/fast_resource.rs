@@ -241,8 +241,16 @@ mod tests {
             Just(None),
         ];
         let time = prop_oneof![Just(None), (900i64..1000).prop_map(Some)];
-        let req = prop_oneof![Just(None), (0i64..2000).prop_map(Some), (1i64..2000).prop_map(Some)];
-        let usage = prop_oneof![Just(None), (0i64..4000).prop_map(Some), (0i64..4000).prop_map(Some)];
+        let req = prop_oneof![
+            Just(None),
+            (0i64..2000).prop_map(Some),
+            (1i64..2000).prop_map(Some)
+        ];
+        let usage = prop_oneof![
+            Just(None),
+            (0i64..4000).prop_map(Some),
+            (0i64..4000).prop_map(Some)
+        ];
         (
             phase,
             cond,
@@ -255,15 +263,17 @@ mod tests {
                 (950i64..1000, 10i64..60, prop::collection::vec(usage, 0..3)),
             ),
         )
-            .prop_map(|(phase, ready, transition, start, deleted, requests, sample)| Gen {
-                phase,
-                ready,
-                transition,
-                start,
-                deleted,
-                requests,
-                sample,
-            })
+            .prop_map(
+                |(phase, ready, transition, start, deleted, requests, sample)| Gen {
+                    phase,
+                    ready,
+                    transition,
+                    start,
+                    deleted,
+                    requests,
+                    sample,
+                },
+            )
     }
 
     fn reference(

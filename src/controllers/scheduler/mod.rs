@@ -859,7 +859,10 @@ impl Scheduler {
             .get(chosen)
             .map(|n| n.meta.name.clone())
             .unwrap_or_default();
+        // Out-of-tree Reserve: annotations recorded with the binding.
+        let reserved = self.reserve_annotations(pod_id, chosen, ctx.store);
         ctx.store.update_pod(pod_id, now, |p| {
+            p.meta.annotations.extend(reserved);
             p.spec.node_name = node_name.clone();
             p.status.scheduled_at = Some(now);
             p.status.unschedulable = false;
@@ -999,6 +1002,26 @@ impl Scheduler {
             );
             log.borrow_mut().attempts.push(a);
         }
+    }
+
+    /// The annotations the enabled out-of-tree Reserve plugins record for `pod_id` bound to
+    /// `node_id` (empty without out-of-tree filters).
+    fn reserve_annotations(
+        &self,
+        pod_id: u32,
+        node_id: u32,
+        store: &Store,
+    ) -> Vec<(String, String)> {
+        let (Some(pod), Some(node)) = (store.pods.get(pod_id), store.nodes.get(node_id)) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for f in &self.registry.filters {
+            if self.config.profile.filter_enabled(f.name()) {
+                out.extend(f.reserve(pod, node, store, &self.config.profile));
+            }
+        }
+        out
     }
 
     /// schedule_one.go evaluateNominatedNode: the pod's nominated node when it passes the

@@ -152,6 +152,17 @@ pub trait FilterPlugin {
     fn name(&self) -> &str;
     /// `Ok` when `node` can run `pod`, else the failure reasons.
     fn filter(&self, pod: &Pod, node: &Node, store: &Store) -> Result<(), Vec<String>>;
+    /// Reserve on the chosen `node` (upstream `ReservePlugin.Reserve`): annotations the
+    /// binding records on the pod (default: none). `profile` is the pod's profile.
+    fn reserve(
+        &self,
+        _pod: &Pod,
+        _node: &Node,
+        _store: &Store,
+        _profile: &Profile,
+    ) -> Vec<(String, String)> {
+        Vec::new()
+    }
 }
 
 /// A Score plugin: a raw score per feasible node, then an optional normalisation over all

@@ -13,11 +13,11 @@
 use super::frag::{TypicalPods, node_frag};
 use super::model::{
     GPU_COUNT_RESOURCE, GPU_INDEX_ANNOTATION, GPU_MILLI_RESOURCE, GpuNode, GpuRequest, MAX_GPUS,
-    best_fit_gpus, fits,
+    best_fit_gpus, fits, mask_to_indices,
 };
 use super::score::{self, Policy};
 use crate::api::{Node, Pod, Store};
-use crate::controllers::scheduler::profile::{FilterPlugin, Registry, ScorePlugin};
+use crate::controllers::scheduler::profile::{FilterPlugin, Profile, Registry, ScorePlugin};
 
 /// The Filter plugin's name.
 pub const GPU_SHARE: &str = "GpuShare";
@@ -29,10 +29,26 @@ fn ext(list: &[(String, i64)], name: &str) -> i64 {
         .unwrap_or(0)
 }
 
+/// A pod's GPU quantity `name`: its extended-resource request, else its annotation of
+/// that name (the GPU-share convention that keeps shares out of the kubelet's and
+/// NodeResourcesFit's extended-resource accounting, where one share would count as one
+/// whole `gpu-count`); 0 when absent or not an integer.
+fn pod_gpu(pod: &Pod, name: &str) -> i64 {
+    match ext(&pod.requests.extended, name) {
+        0 => pod
+            .meta
+            .annotations
+            .get(name)
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0),
+        v => v,
+    }
+}
+
 /// A pod's request as the GPU plugins see it (no model constraint: see the module doc).
 pub fn pod_request(pod: &Pod) -> GpuRequest {
-    let n = ext(&pod.requests.extended, GPU_COUNT_RESOURCE).clamp(0, u8::MAX as i64) as u8;
-    let milli = ext(&pod.requests.extended, GPU_MILLI_RESOURCE).clamp(0, 1000) as i32;
+    let n = pod_gpu(pod, GPU_COUNT_RESOURCE).clamp(0, u8::MAX as i64) as u8;
+    let milli = pod_gpu(pod, GPU_MILLI_RESOURCE).clamp(0, 1000) as i32;
     GpuRequest {
         cpu_milli: pod.requests.cpu_milli,
         memory_mib: pod.requests.memory / (1024 * 1024),
@@ -88,9 +104,29 @@ pub fn node_state(node: &Node, store: &Store) -> GpuNode {
     state
 }
 
-/// The `GpuShare` Filter plugin.
-#[derive(Debug, Default)]
-pub struct GpuShareFilter;
+/// The `GpuShare` Filter plugin, with its Reserve step: the GPU indices it picks on the
+/// chosen node go in the pod's `alibabacloud.com/gpu-index` annotation at binding (FGD's
+/// own choice when the profile enables `FGDScore`, else the best-fit GPUs), and are freed
+/// when the pod stops counting on the node (see [`node_state`]).
+#[derive(Debug, Default, Clone)]
+pub struct GpuShareFilter {
+    /// The typical pods FGD's GPU choice measures fragmentation against.
+    pub typical: TypicalPods,
+}
+
+impl GpuShareFilter {
+    /// The GPUs (a bit mask) the Reserve step takes for `req` on `state`.
+    pub fn select(&self, state: &GpuNode, req: &GpuRequest, fgd: bool) -> u32 {
+        if fgd {
+            let before = node_frag(state, &self.typical);
+            let chosen = score::fgd(state, req, &self.typical, before).gpus;
+            if chosen != 0 {
+                return chosen;
+            }
+        }
+        best_fit_gpus(state, req)
+    }
+}
 
 impl FilterPlugin for GpuShareFilter {
     fn name(&self) -> &str {
@@ -98,15 +134,45 @@ impl FilterPlugin for GpuShareFilter {
     }
 
     fn filter(&self, pod: &Pod, node: &Node, store: &Store) -> Result<(), Vec<String>> {
+        // CPU and memory too (upstream GpuSharePlugin.Filter), so a profile can disable
+        // NodeResourcesFit's Filter, which would count `gpu-count` per pod as a plain
+        // extended resource (one GPU share taking a whole GPU).
         let req = pod_request(pod);
-        if req.num_gpu == 0 {
+        let state = node_state(node, store);
+        if fits(&state, &req) {
             return Ok(());
         }
-        if fits(&node_state(node, store), &req) {
-            Ok(())
-        } else {
-            Err(vec!["Insufficient GPU".to_string()])
+        let mut reasons = Vec::new();
+        if state.cpu_left < req.cpu_milli {
+            reasons.push("Insufficient cpu".to_string());
         }
+        if state.memory_left < req.memory_mib {
+            reasons.push("Insufficient memory".to_string());
+        }
+        if reasons.is_empty() {
+            reasons.push("Insufficient GPU".to_string());
+        }
+        Err(reasons)
+    }
+
+    fn reserve(
+        &self,
+        pod: &Pod,
+        node: &Node,
+        store: &Store,
+        profile: &Profile,
+    ) -> Vec<(String, String)> {
+        let req = pod_request(pod);
+        if req.num_gpu == 0 || pod.meta.annotations.contains_key(GPU_INDEX_ANNOTATION) {
+            return Vec::new();
+        }
+        let state = node_state(node, store);
+        let fgd = profile.score_weight(Policy::Fgd.plugin_name()) > 0;
+        let mask = self.select(&state, &req, fgd);
+        if mask == 0 {
+            return Vec::new();
+        }
+        vec![(GPU_INDEX_ANNOTATION.to_string(), mask_to_indices(mask))]
     }
 }
 
@@ -144,11 +210,46 @@ impl ScorePlugin for GpuScore {
     }
 }
 
+/// The typical-pod distribution of `pods` (their CPU, milli-GPU and GPU-count shapes; the
+/// GPU-model constraint is left to NodeAffinity, see the module doc). `kubetwin run`
+/// passes the scenario's pods present at time zero; with none, the distribution is empty,
+/// FGD scores every node alike and its GPU choice falls back to best fit.
+pub fn typical_of_pods<'a>(pods: impl IntoIterator<Item = &'a Pod>) -> TypicalPods {
+    let reqs: Vec<GpuRequest> = pods.into_iter().map(pod_request).collect();
+    TypicalPods::from_pods(reqs.iter().map(|r| {
+        (
+            super::frag::ShapeKey {
+                cpu_milli: r.cpu_milli,
+                gpu_milli: r.gpu_milli,
+                num_gpu: r.num_gpu,
+                spec: 0,
+            },
+            r,
+        )
+    }))
+}
+
+/// Loads and validates a `KubeSchedulerConfiguration` file accepting the built-in plugins
+/// and the GPU plugins of [`registry`] by name (an unknown name is still an input error
+/// naming file, line and field).
+pub fn load_config(
+    path: &std::path::Path,
+) -> Result<crate::controllers::scheduler::config::SchedulerSettings, crate::error::Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| crate::error::Error::io(path, e))?;
+    Ok(crate::controllers::scheduler::config::parse_for_registry(
+        &path.display().to_string(),
+        &text,
+        &registry(&TypicalPods::default()),
+    )?)
+}
+
 /// A registry with the `GpuShare` filter and every GPU Score plugin but Random (whose
 /// choice is a PreScore step the plugin traits do not have).
 pub fn registry(typical: &TypicalPods) -> Registry {
     Registry {
-        filters: vec![Box::new(GpuShareFilter)],
+        filters: vec![Box::new(GpuShareFilter {
+            typical: typical.clone(),
+        })],
         scores: Policy::ALL
             .into_iter()
             .filter(|p| *p != Policy::Random)
@@ -219,7 +320,11 @@ mod tests {
             probe = Some((**p).clone());
         }
         let probe = probe.unwrap();
-        assert!(GpuShareFilter.filter(&probe, &node, &store).is_err());
+        assert!(
+            GpuShareFilter::default()
+                .filter(&probe, &node, &store)
+                .is_err()
+        );
         let fgd = GpuScore {
             policy: Policy::Fgd,
             typical: TypicalPods::default(),
