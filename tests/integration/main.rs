@@ -3,6 +3,7 @@
 
 mod affinity;
 mod bad_input;
+mod capacity;
 mod cli;
 mod cluster_autoscaler;
 mod compare;
