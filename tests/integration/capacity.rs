@@ -45,7 +45,12 @@ fn hpa_and_cluster_autoscaler_follow_the_diurnal_load() {
     let summary = kubetwin::report::writer::summary(&out);
     let hours = summary["cost"]["node_hours"].as_f64().expect("node hours");
     assert!((48.0..=72.0).contains(&hours), "node hours {hours}");
-    assert!(summary["load"]["web"]["dropped_pct"].as_f64().expect("dropped") < 0.5);
+    assert!(
+        summary["load"]["web"]["dropped_pct"]
+            .as_f64()
+            .expect("dropped")
+            < 0.5
+    );
     assert_eq!(summary["hpa"]["web"]["max_replicas_reached"], 10);
 }
 
