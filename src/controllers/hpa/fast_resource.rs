@@ -14,6 +14,7 @@
 use super::replica_calc::{
     ConditionStatus, PodMetric, PodPhase, RESOURCE_CPU, ReplicaCalcConfig, ReplicaCalcError,
     ResourceReplicas, Tolerances, UtilizationRatio, ceil_i32, cpu_sample_unready,
+    utilization_ratio_of_sums,
 };
 
 /// One selected pod as the calculator needs it.
@@ -56,20 +57,12 @@ impl Sums {
 
     /// `metrics/utilization.go` GetResourceUtilizationRatio over the summed entries.
     fn ratio(&self, target_utilization: i32) -> Result<UtilizationRatio, ReplicaCalcError> {
-        if self.requests == 0 {
-            return Err(ReplicaCalcError::NoMetricsMatchedKnownPods);
-        }
-        let percentage = self.metrics * 100 / self.requests;
-        let utilization = i32::try_from(percentage)
-            .map_err(|_| ReplicaCalcError::UtilizationOutOfRange(percentage))?;
-        let raw = self.metrics / self.entries;
-        let raw_average_value =
-            i64::try_from(raw).unwrap_or(if raw > 0 { i64::MAX } else { i64::MIN });
-        Ok(UtilizationRatio {
-            usage_ratio: f64::from(utilization) / f64::from(target_utilization),
-            utilization,
-            raw_average_value,
-        })
+        utilization_ratio_of_sums(
+            self.metrics,
+            self.requests,
+            self.entries,
+            target_utilization,
+        )
     }
 }
 

@@ -463,6 +463,17 @@ pub fn resource_utilization_ratio(
         requests_total += i128::from(*request);
         entries += 1;
     }
+    utilization_ratio_of_sums(metrics_total, requests_total, entries, target_utilization)
+}
+
+/// The arithmetic of GetResourceUtilizationRatio on the sums of usage and requests over
+/// `entries` samples.
+pub(crate) fn utilization_ratio_of_sums(
+    metrics_total: i128,
+    requests_total: i128,
+    entries: i128,
+    target_utilization: i32,
+) -> Result<UtilizationRatio, ReplicaCalcError> {
     if requests_total == 0 {
         return Err(ReplicaCalcError::NoMetricsMatchedKnownPods);
     }

@@ -18,7 +18,6 @@ use super::profile::Profile;
 use super::{Enabled, fits_ports, fits_resources, lite_of, pod_host_ports};
 use crate::api::affinity::required_node_affinity_matches;
 use crate::api::store::NodeUsage;
-use crate::api::taint::{Taint, TaintEffect};
 use crate::api::{Node, Pod, Store};
 
 /// Runs `profile`'s node-local Filter plugins for `pod` on `node` with `usage` as the
@@ -70,19 +69,7 @@ fn run_filters(
     store: &Store,
 ) -> Result<(), Vec<String>> {
     if en.unschedulable && node.unschedulable {
-        let t = Taint {
-            key: "node.kubernetes.io/unschedulable".into(),
-            value: String::new(),
-            effect: TaintEffect::NoSchedule,
-        };
-        if !pod
-            .spec
-            .tolerations
-            .iter()
-            .any(|tol| tol.tolerates(&t, false))
-        {
-            return Err(vec!["node(s) were unschedulable".into()]);
-        }
+        super::node_unschedulable_filter(pod)?;
     }
     if en.taints
         && find_untolerated_do_not_schedule_taint(&node.taints, &pod.spec.tolerations, false)

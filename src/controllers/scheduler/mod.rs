@@ -273,6 +273,26 @@ pub struct Scheduler {
     explain: Option<explain::SharedExplainLog>,
 }
 
+/// NodeUnschedulable's Filter on a cordoned node (plugins/nodeunschedulable): only a pod
+/// tolerating the `node.kubernetes.io/unschedulable:NoSchedule` taint is admitted.
+pub(crate) fn node_unschedulable_filter(pod: &Pod) -> Result<(), Vec<String>> {
+    let t = Taint {
+        key: "node.kubernetes.io/unschedulable".into(),
+        value: String::new(),
+        effect: TaintEffect::NoSchedule,
+    };
+    if pod
+        .spec
+        .tolerations
+        .iter()
+        .any(|tol| tol.tolerates(&t, false))
+    {
+        Ok(())
+    } else {
+        Err(vec!["node(s) were unschedulable".into()])
+    }
+}
+
 impl Scheduler {
     /// A scheduler with `config` and no out-of-tree plugins.
     pub fn new(config: SchedulerConfig) -> Scheduler {
@@ -1073,19 +1093,7 @@ impl Scheduler {
         let en = &self.enabled;
         // NodeUnschedulable (plugins/nodeunschedulable): tolerating the unschedulable taint admits.
         if en.unschedulable && lite.unschedulable {
-            let t = Taint {
-                key: "node.kubernetes.io/unschedulable".into(),
-                value: String::new(),
-                effect: TaintEffect::NoSchedule,
-            };
-            if !pod
-                .spec
-                .tolerations
-                .iter()
-                .any(|tol| tol.tolerates(&t, false))
-            {
-                return Err(vec!["node(s) were unschedulable".into()]);
-            }
+            node_unschedulable_filter(pod)?;
         }
         // NodeName (plugins/nodename): pods with spec.nodeName never reach the scheduler.
         let needs_node = (en.taints && lite.has_taints)
