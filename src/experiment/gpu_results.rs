@@ -341,25 +341,7 @@ pub fn outputs(
 /// Writes `files` into `out` through a temporary sibling directory renamed into place,
 /// so a failure leaves nothing behind.
 pub fn write_outputs(out: &Path, files: &[(String, String)]) -> Result<(), Error> {
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".kubetwin-gpu-")
-        .tempdir_in(parent)
-        .map_err(|e| Error::io(parent, e))?;
-    for (name, text) in files {
-        let p = tmp.path().join(name);
-        std::fs::write(&p, text).map_err(|e| Error::io(&p, e))?;
-    }
-    if out.exists() {
-        std::fs::remove_dir_all(out).map_err(|e| Error::io(out, e))?;
-    }
-    let kept = tmp.keep();
-    std::fs::rename(&kept, out).map_err(|e| Error::io(out, e))?;
-    Ok(())
+    crate::report::writer::write_dir_atomically(out, ".kubetwin-gpu-", files)
 }
 
 #[cfg(test)]

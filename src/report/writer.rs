@@ -292,18 +292,10 @@ pub fn plots(out: &RunOutput) -> Result<Vec<(String, String, String)>, Error> {
 
 /// Writes the report for `out` into `dir` (replacing it), atomically.
 pub fn write_report(dir: &Path, out: &RunOutput) -> Result<(), Error> {
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".kubetwin-report-")
-        .tempdir_in(parent)
-        .map_err(|e| Error::io(parent, e))?;
-    let t = tmp.path();
-    let write = |name: &str, body: &str| {
-        std::fs::write(t.join(name), body).map_err(|e| Error::io(&t.join(name), e))
+    let mut files: Vec<(String, String)> = Vec::new();
+    let mut write = |name: &str, body: &str| -> Result<(), Error> {
+        files.push((name.to_string(), body.to_string()));
+        Ok(())
     };
     let summary = summary(out);
     write(
@@ -361,6 +353,30 @@ pub fn write_report(dir: &Path, out: &RunOutput) -> Result<(), Error> {
         },
     });
     write("index.html", &html)?;
+    write_dir_atomically(dir, ".kubetwin-report-", &files)
+}
+
+/// Writes `files` (name, contents) as the directory `dir`, replacing it: into a
+/// temporary sibling directory named with `prefix`, renamed into place at the end, so a
+/// failure leaves nothing behind. Reports, sweeps and experiments all write this way.
+pub fn write_dir_atomically(
+    dir: &Path,
+    prefix: &str,
+    files: &[(String, String)],
+) -> Result<(), Error> {
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(parent)
+        .map_err(|e| Error::io(parent, e))?;
+    for (name, body) in files {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, body).map_err(|e| Error::io(&p, e))?;
+    }
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
@@ -368,6 +384,5 @@ pub fn write_report(dir: &Path, out: &RunOutput) -> Result<(), Error> {
     std::fs::rename(&kept, dir).map_err(|e| {
         let _ = std::fs::remove_dir_all(&kept);
         Error::io(dir, e)
-    })?;
-    Ok(())
+    })
 }

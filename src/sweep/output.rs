@@ -105,27 +105,7 @@ pub fn complete(
 
 /// Writes `files` as directory `dir`, replacing it, atomically.
 pub fn write_dir(dir: &Path, files: &[(String, String)]) -> Result<(), Error> {
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".kubetwin-sweep-")
-        .tempdir_in(parent)
-        .map_err(|e| Error::io(parent, e))?;
-    for (name, body) in files {
-        let p = tmp.path().join(name);
-        std::fs::write(&p, body).map_err(|e| Error::io(&p, e))?;
-    }
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    let kept = tmp.keep();
-    std::fs::rename(&kept, dir).map_err(|e| {
-        let _ = std::fs::remove_dir_all(&kept);
-        Error::io(dir, e)
-    })
+    crate::report::writer::write_dir_atomically(dir, ".kubetwin-sweep-", files)
 }
 
 /// The per-point table printed by `-o table`: parameters, runs, pass share and the
