@@ -2,22 +2,11 @@
 //! trace family (one bar per policy, error bars of one standard deviation over seeds)
 //! and curves of allocation or fragmentation against the arrived workload, one per policy.
 
+use crate::report::plots::colour;
 use plotters::prelude::*;
 
 const WIDTH: u32 = 900;
 const HEIGHT: u32 = 420;
-const PALETTE: [RGBColor; 6] = [
-    RGBColor(0x1f, 0x77, 0xb4),
-    RGBColor(0xff, 0x7f, 0x0e),
-    RGBColor(0x2c, 0xa0, 0x2c),
-    RGBColor(0xd6, 0x27, 0x28),
-    RGBColor(0x94, 0x67, 0xbd),
-    RGBColor(0x8c, 0x56, 0x4b),
-];
-
-fn colour(i: usize) -> RGBColor {
-    PALETTE[i % PALETTE.len()]
-}
 
 fn err<E: std::fmt::Display>(e: E) -> String {
     e.to_string()

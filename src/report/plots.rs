@@ -462,9 +462,15 @@ fn check_lengths(xs: &[f64], series: &[(&str, &[f64])]) -> Result<(), PlotError>
     Ok(())
 }
 
-/// Colour of series `i`.
-fn colour(i: usize) -> RGBColor {
+/// Colour of series `i` (the palette, cycled); every chart kubetwin draws uses it.
+pub fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
+}
+
+/// [`colour`] as an SVG `#rrggbb` string, for charts written without plotters.
+pub fn colour_hex(i: usize) -> String {
+    let RGBColor(r, g, b) = colour(i);
+    format!("#{r:02x}{g:02x}{b:02x}")
 }
 
 /// Converts any drawing error into [`PlotError::Backend`].

@@ -29,10 +29,6 @@ const LEFT: f64 = 70.0;
 const RIGHT: f64 = 720.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 360.0;
-const PALETTE: [&str; 10] = [
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-    "#9c755f", "#bab0ac",
-];
 
 /// One line: a label and (x, p5, p50, p95) per grid point where the metric is defined.
 #[derive(Debug, Clone, PartialEq)]
@@ -211,7 +207,7 @@ pub fn svg(grid: &Grid, lines: &[Line], metric: &str) -> String {
         esc(&first.name)
     );
     for (i, line) in lines.iter().enumerate() {
-        let c = PALETTE[i % PALETTE.len()];
+        let c = crate::report::plots::colour_hex(i);
         if line.points.is_empty() {
             continue;
         }
