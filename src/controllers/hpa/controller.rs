@@ -871,6 +871,9 @@ impl HpaController {
                         if desired < current {
                             rescale_reason = "All metrics below target".into();
                         }
+                        // As upstream, a proposal equal to the current scale leaves the
+                        // reason empty even when stabilization or the rate limits then
+                        // change the size ("New size: 5; reason: ").
                         let window = self.config.downscale_stabilization_seconds;
                         let history = &mut self
                             .state
