@@ -18,6 +18,7 @@ pub mod controllers;
 pub mod engine;
 pub mod error;
 pub mod experiment;
+pub mod faults;
 pub mod metrics;
 pub mod report;
 pub mod simulation;

@@ -596,6 +596,23 @@ impl Store {
         }
     }
 
+    /// Journals a fault starting or healing (`type: Fault`, reason `FaultStarted` or
+    /// `FaultHealed`, the fault's description as message).
+    pub fn record_fault(&mut self, now: SimTime, reason: &'static str, description: String) {
+        if let Some(j) = self.journal.as_mut() {
+            j.push(JournalEntry {
+                t_ms: now.as_millis(),
+                entry_type: "Fault",
+                kind: "Scenario",
+                namespace: String::new(),
+                name: String::new(),
+                rv: 0,
+                reason,
+                message: description,
+            });
+        }
+    }
+
     fn journal_change(
         &mut self,
         now: SimTime,

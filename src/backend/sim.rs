@@ -140,6 +140,9 @@ impl Default for Behaviour {
 struct SimNode {
     registered: SimTime,
     crashed_at: Option<SimTime>,
+    /// When its kubelet stopped reporting (a `kubeletStop` or `partition` fault) and
+    /// how many such faults hold it; its containers keep running.
+    silenced: Option<(SimTime, u32)>,
     incarnation: u64,
     images: BTreeSet<String>,
 }
@@ -151,6 +154,8 @@ pub struct SimBackend {
     rng: SimRng,
     failures: SimRng,
     unavailable_images: BTreeSet<String>,
+    /// Faults on image pulls: extra latency, and how many registry outages are on.
+    pull_faults: (SimDuration, u32),
 }
 
 impl SimBackend {
@@ -161,7 +166,53 @@ impl SimBackend {
             rng: streams.stream("backend/start-latency"),
             failures: streams.stream("backend/app-failures"),
             unavailable_images: BTreeSet::new(),
+            pull_faults: (SimDuration::ZERO, 0),
         }
+    }
+
+    /// The node's kubelet stops reporting to the control plane (a stopped kubelet or a
+    /// partition): no more heartbeats or status updates, containers keep running.
+    /// Nested calls need as many [`SimBackend::unsilence_node`] calls.
+    pub fn silence_node(&mut self, node: &str, now: SimTime) {
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.silenced = Some(match n.silenced {
+                Some((at, depth)) => (at, depth + 1),
+                None => (now, 1),
+            });
+        }
+    }
+
+    /// Ends one silencing fault; the last one lets the kubelet heartbeat again from
+    /// `now` with its containers as they were (same incarnation).
+    pub fn unsilence_node(&mut self, node: &str, now: SimTime) {
+        if let Some(n) = self.nodes.get_mut(node) {
+            match n.silenced {
+                Some((at, depth)) if depth > 1 => n.silenced = Some((at, depth - 1)),
+                Some(_) => {
+                    n.silenced = None;
+                    if n.crashed_at.is_none() {
+                        n.registered = now;
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+
+    /// Adds (or, with `add` false, removes) extra image pull latency.
+    pub fn slow_pulls(&mut self, extra: SimDuration, add: bool) {
+        let e = &mut self.pull_faults.0;
+        *e = if add {
+            *e + extra
+        } else {
+            SimDuration::from_nanos(e.as_nanos().saturating_sub(extra.as_nanos()))
+        };
+    }
+
+    /// Starts (or ends) a registry outage: while one is on, every pull fails.
+    pub fn registry_outage(&mut self, on: bool) {
+        let d = &mut self.pull_faults.1;
+        *d = if on { *d + 1 } else { d.saturating_sub(1) };
     }
 
     /// Marks images as missing from the registry (normalised like `nginx` ->
@@ -177,12 +228,15 @@ impl SimBackend {
 
 impl Backend for SimBackend {
     fn node_alive(&self, node: &str) -> bool {
-        self.nodes.get(node).is_some_and(|n| n.crashed_at.is_none())
+        self.nodes
+            .get(node)
+            .is_some_and(|n| n.crashed_at.is_none() && n.silenced.is_none())
     }
 
     fn last_heartbeat(&self, node: &str, now: SimTime) -> Option<SimTime> {
         let n = self.nodes.get(node)?;
         let until = n.crashed_at.map_or(now, |c| c.min(now));
+        let until = n.silenced.map_or(until, |(s, _)| s.min(until));
         let since = until.since(n.registered).as_nanos();
         let step = LEASE_RENEW_INTERVAL.as_nanos();
         Some(SimTime(n.registered.as_nanos() + since - since % step))
@@ -198,6 +252,7 @@ impl Backend for SimBackend {
             SimNode {
                 registered: now,
                 crashed_at: None,
+                silenced: None,
                 incarnation: 0,
                 images: images.iter().cloned().collect(),
             },
@@ -233,7 +288,10 @@ impl Backend for SimBackend {
         };
         if !missing.is_empty() {
             latency = latency + b.pull_latency.unwrap_or_else(|| self.draw(2.0, 6.0));
-            if missing.iter().any(|i| self.unavailable_images.contains(i)) {
+            latency = latency + self.pull_faults.0;
+            if self.pull_faults.1 > 0
+                || missing.iter().any(|i| self.unavailable_images.contains(i))
+            {
                 out.push((now + latency, ev(ContainerEventKind::PullFailed)));
                 return;
             }
@@ -299,6 +357,10 @@ impl Backend for SimBackend {
             n.crashed_at = None;
             n.registered = now;
             n.incarnation += 1;
+            // A stopped kubelet stays stopped across the machine's restart.
+            if let Some((_, depth)) = n.silenced {
+                n.silenced = Some((now, depth));
+            }
         }
     }
 
@@ -309,7 +371,7 @@ impl Backend for SimBackend {
     fn down_nodes(&self) -> Vec<String> {
         self.nodes
             .iter()
-            .filter(|(_, n)| n.crashed_at.is_some())
+            .filter(|(_, n)| n.crashed_at.is_some() || n.silenced.is_some())
             .map(|(k, _)| k.clone())
             .collect()
     }
@@ -345,6 +407,29 @@ mod tests {
         );
         assert!(!b.node_alive("n"));
         assert_eq!(b.down_nodes(), vec!["n".to_string()]);
+    }
+
+    #[test]
+    fn silenced_kubelet_keeps_its_incarnation() {
+        let mut b = SimBackend::new(&RngStreams::new(1));
+        b.add_node("n", &[], SimTime::ZERO);
+        b.silence_node("n", SimTime::from_secs(25));
+        b.silence_node("n", SimTime::from_secs(30));
+        assert!(!b.node_alive("n"));
+        assert_eq!(b.down_nodes(), vec!["n".to_string()]);
+        assert_eq!(
+            b.last_heartbeat("n", SimTime::from_secs(100)),
+            Some(SimTime::from_secs(20))
+        );
+        b.unsilence_node("n", SimTime::from_secs(100));
+        assert!(!b.node_alive("n"), "still held by the second fault");
+        b.unsilence_node("n", SimTime::from_secs(105));
+        assert!(b.node_alive("n"));
+        assert_eq!(b.node_incarnation("n"), 0);
+        assert_eq!(
+            b.last_heartbeat("n", SimTime::from_secs(110)),
+            Some(SimTime::from_secs(105))
+        );
     }
 
     #[test]

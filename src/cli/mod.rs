@@ -10,6 +10,7 @@ pub mod explain;
 pub mod get;
 pub mod run;
 pub mod sweep;
+pub mod swarm;
 pub mod validate;
 
 use crate::error::Error;
@@ -107,6 +108,9 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Merge `sweep --shard` directories into one sweep report.
     Merge(sweep::MergeArgs),
+    /// Inject a fault mix drawn from each seed, heal it, and require convergence to the
+    /// desired state (exit 1 with the reproducing command otherwise).
+    Swarm(swarm::SwarmArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -187,5 +191,6 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Explain(args) => explain::explain(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
+        Command::Swarm(args) => swarm::swarm(&args),
     }
 }

@@ -94,6 +94,9 @@ pub fn summary(out: &RunOutput) -> Value {
         if let Some(l) = &out.cost {
             o.insert("cost".into(), l.summary(out.end));
         }
+        if !out.faults.is_empty() {
+            o.insert("faults".into(), json!(out.faults));
+        }
     }
     v
 }

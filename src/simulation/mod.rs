@@ -5,6 +5,7 @@
 //! one thread from named RNG streams, so a (scenario, seed) pair always produces the
 //! same journal, metrics and summary.
 
+pub mod faults;
 pub mod gpu_metrics;
 pub mod hpa_observe;
 pub mod observe;
@@ -102,6 +103,8 @@ pub struct RunOutput {
     pub cost: Option<crate::controllers::cluster_autoscaler::accounting::CostLedger>,
     /// The explained scheduling attempts (`Some` when `RunOptions::explain` was set).
     pub explain: Option<Vec<crate::controllers::scheduler::explain::Attempt>>,
+    /// The faults injected (`spec.faults`), in start order.
+    pub faults: Vec<faults::FaultRecord>,
 }
 
 impl RunOutput {
@@ -119,6 +122,10 @@ enum Ev {
     Wake(Wake),
     Sample,
     Check,
+    /// A fault occurrence starts (index into `Runtime::fault_occ`).
+    FaultStart(usize),
+    /// A fault occurrence is healed.
+    FaultEnd(usize),
 }
 
 /// Controller order: fixed, so ties at one instant always resolve the same way.
@@ -157,6 +164,19 @@ struct Runtime<'a> {
     ledger: Option<crate::controllers::cluster_autoscaler::accounting::SharedLedger>,
     /// FGD's typical pods, for the GPU columns and `gpu.*` expectations.
     gpu_typical: crate::controllers::scheduler::plugins::gpu::TypicalPods,
+    /// The run's fault occurrences (`spec.faults` drawn for the seed).
+    fault_occ: Vec<crate::faults::Occurrence>,
+    /// Per-pod fault state shared with the kubelet.
+    fault_state: crate::faults::SharedFaultState,
+    /// Picks the pods a container fault hits (stream `faults/targets`).
+    fault_rng: crate::engine::SimRng,
+    /// How many crash faults hold each node down.
+    crash_depth: std::collections::BTreeMap<String, u32>,
+    /// Faults as they happened, and the record of each started occurrence.
+    fault_log: Vec<faults::FaultRecord>,
+    fault_log_index: std::collections::BTreeMap<usize, usize>,
+    /// Plot markers of fault starts and ends.
+    markers: Vec<(SimTime, String)>,
 }
 
 /// The scheduler's configuration: `--scheduler-config` over the scenario's
@@ -229,6 +249,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
     let metrics_api = crate::metrics::pod_metrics::MetricsRegistry::shared();
     let load = crate::workload::load::model::LoadModel::shared(&scenario.load, &streams);
     let sched = scheduler_config(scenario, opts);
+    let fault_state = crate::faults::FaultState::shared();
     let (ca, ledger) = cluster_autoscaler(scenario, &sched, shared.clone());
     let typical = gpu_typical(scenario);
     // The GPU plugins, enabled only when a scheduler configuration names them.
@@ -256,7 +277,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         Box::new(TaintEviction::new()),
         Box::new(scheduler),
         Box::new(ca),
-        Box::new(Kubelet::new(shared)),
+        Box::new(Kubelet::new(shared).with_faults(fault_state.clone())),
         Box::new(DisruptionController::new()),
         Box::new(Drain::new()),
     ];
@@ -293,6 +314,15 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         load,
         ledger,
         gpu_typical: typical,
+        fault_occ: scenario
+            .faults
+            .occurrences(seed, SimTime::ZERO + scenario.duration),
+        fault_state,
+        fault_rng: streams.stream("faults/targets"),
+        crash_depth: std::collections::BTreeMap::new(),
+        fault_log: Vec::new(),
+        fault_log_index: std::collections::BTreeMap::new(),
+        markers: Vec::new(),
     };
     let end = rt.run()?;
     let expectations = rt.trackers.iter().map(Tracker::result).collect();
@@ -302,6 +332,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         .iter()
         .map(|a| (a.at, a.description.clone()))
         .collect();
+    markers.extend(std::mem::take(&mut rt.markers));
     markers.extend(hpa_observe::rescale_markers(&journal));
     markers.sort_by_key(|(t, _)| *t);
     let load = rt.load.borrow().summary();
@@ -320,6 +351,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         cost: rt.ledger.as_ref().map(|l| l.borrow().clone()),
         store: rt.store,
         explain: explain_log.map(|l| std::mem::take(&mut l.borrow_mut().attempts)),
+        faults: std::mem::take(&mut rt.fault_log),
     })
 }
 
@@ -355,6 +387,7 @@ impl Runtime<'_> {
         for t in checks {
             self.queue.schedule(t, Ev::Check);
         }
+        self.schedule_faults(stop);
         self.pull_arrival(stop);
         if self.opts.metrics || !self.trackers.is_empty() {
             self.queue.schedule(SimTime::ZERO, Ev::Sample);
@@ -408,6 +441,9 @@ impl Runtime<'_> {
                     let wakes = self.manager.container_event(idx, &ce, now, &mut self.store);
                     self.schedule(wakes);
                 }
+                Ev::Wake(Wake::Deliver) => {}
+                Ev::FaultStart(i) => self.fault_start(i, now),
+                Ev::FaultEnd(i) => self.fault_end(i, now),
                 Ev::Sample | Ev::Check => {
                     deferred.push(ev);
                     continue;

@@ -71,6 +71,9 @@ struct Spec {
     /// `spec.parameters`: sweep parameters, checked by `crate::sweep::parameters`.
     #[serde(default)]
     parameters: Option<serde::de::IgnoredAny>,
+    /// `spec.faults`: fault injection, checked by `crate::faults::spec`.
+    #[serde(default)]
+    faults: Vec<crate::faults::spec::FaultSpec>,
 }
 
 #[derive(Deserialize)]
@@ -340,6 +343,8 @@ pub struct Scenario {
     pub load: Vec<super::load::LoadSpec>,
     /// `spec.cluster.nodeGroups` with `spec.clusterAutoscaler` (`None`: no node groups).
     pub cluster_autoscaler: Option<Autoscaling>,
+    /// `spec.faults`, validated (empty: no fault injection).
+    pub faults: crate::faults::FaultPlan,
 }
 
 /// The default scenario (the seeds' example), embedded in the binary.
@@ -576,6 +581,30 @@ impl Scenario {
                 };
             }
         }
+        let faults = {
+            let mut nodes: Vec<(String, crate::api::selector::Labels)> = objects
+                .iter()
+                .chain(actions.iter().flat_map(|a| match &a.action {
+                    Action::Apply(o) => o.as_slice(),
+                    _ => &[],
+                }))
+                .filter_map(|l| match &l.object {
+                    Object::Node(n) => Some((n.meta.name.clone(), n.meta.labels.clone())),
+                    _ => None,
+                })
+                .collect();
+            nodes.sort_by(|a, b| a.0.cmp(&b.0));
+            nodes.dedup_by(|a, b| a.0 == b.0);
+            crate::faults::spec::build(
+                &spec.faults,
+                &crate::faults::spec::Context {
+                    file,
+                    text,
+                    nodes: &nodes,
+                    duration: spec.duration.value,
+                },
+            )?
+        };
         Ok(Scenario {
             name: f.metadata.name.value.clone(),
             description: f.metadata.description,
@@ -599,6 +628,7 @@ impl Scenario {
             arrivals: None,
             load,
             cluster_autoscaler,
+            faults,
         })
     }
 }

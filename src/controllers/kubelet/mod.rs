@@ -11,6 +11,7 @@
 //! A kubelet whose node is down does nothing: its pods stay as they were in the API
 //! until the node lifecycle controller acts.
 
+mod faults;
 pub mod probes;
 pub mod rules;
 
@@ -55,6 +56,11 @@ struct PodRun {
     /// The image-pull back-off of the next failed pull (10 s doubling to 300 s).
     pull_backoff: SimDuration,
     incarnation: u64,
+    /// Whether the kubelet has published the containers as ready (restored after the
+    /// node lifecycle controller marked them not ready while the kubelet was away).
+    ready: bool,
+    /// Whether a readiness-flapping fault holds the pod not ready.
+    flapped: bool,
 }
 
 /// Image pull back-off bounds (pkg/kubelet: flowcontrol.NewBackOff(10s, 300s)).
@@ -66,6 +72,7 @@ pub struct Kubelet {
     backend: SharedBackend,
     runs: BTreeMap<u32, PodRun>,
     backoff: CrashLoopBackoff,
+    faults: Option<crate::faults::SharedFaultState>,
 }
 
 impl Kubelet {
@@ -75,7 +82,14 @@ impl Kubelet {
             backend,
             runs: BTreeMap::new(),
             backoff: CrashLoopBackoff::new(false, None),
+            faults: None,
         }
+    }
+
+    /// Consults `faults` for injected container exits and probe flapping.
+    pub fn with_faults(mut self, faults: crate::faults::SharedFaultState) -> Kubelet {
+        self.faults = Some(faults);
+        self
     }
 }
 
@@ -180,6 +194,9 @@ impl Controller for Kubelet {
             Op::Deleted => {
                 if let Some(Object::Pod(_)) = change.old.as_deref() {
                     self.runs.remove(&change.id);
+                    if let Some(f) = &self.faults {
+                        f.borrow_mut().forget(change.id);
+                    }
                 }
             }
             _ => {
@@ -215,6 +232,7 @@ impl Controller for Kubelet {
             && r.incarnation != incarnation
         {
             r.incarnation = incarnation;
+            r.ready = false;
             if matches!(r.state, RunState::Starting | RunState::Running) {
                 r.state = RunState::BackOff(now);
                 ctx.store.update_pod(id, now, |p| {
@@ -286,6 +304,8 @@ impl Controller for Kubelet {
                     kill_at: None,
                     pull_backoff: PULL_BACKOFF_INITIAL,
                     incarnation: self.backend.borrow().node_incarnation(&node),
+                    ready: false,
+                    flapped: false,
                 },
             );
             self.backend
@@ -303,6 +323,11 @@ impl Controller for Kubelet {
             });
             return Next::Done;
         };
+        // A container exit injected by a fault applies to running containers only.
+        let injected = self
+            .faults
+            .as_ref()
+            .and_then(|f| f.borrow_mut().take_exit(id));
         match run.state {
             RunState::BackOff(at) if at <= now => {
                 let r = self.runs.get_mut(&id).expect("exists");
@@ -320,6 +345,17 @@ impl Controller for Kubelet {
             }
             RunState::BackOff(at) => ctx.requeue_at(at, key),
             RunState::Running => {
+                if let Some(exit) = injected {
+                    self.injected_exit(id, exit, ctx);
+                    return Next::Done;
+                }
+                if let Some(at) = self.fault_pass(id, ctx) {
+                    ctx.requeue_at(at, key);
+                }
+                let (Some(p), Some(run)) = (ctx.store.pods.get(id), self.runs.get(&id).cloned())
+                else {
+                    return Next::Done;
+                };
                 if let Some((at, probe)) = run.kill_at
                     && at <= now
                 {
@@ -358,13 +394,18 @@ impl Controller for Kubelet {
                 if let Some(at) = run.ready_at
                     && at <= now
                 {
-                    self.runs.get_mut(&id).expect("exists").ready_at = None;
-                    ctx.store.update_pod(id, now, |p| {
-                        for c in &mut p.status.containers {
-                            c.ready = true;
-                        }
-                        set_ready(p, true, now);
-                    });
+                    let r = self.runs.get_mut(&id).expect("exists");
+                    r.ready_at = None;
+                    r.ready = true;
+                    // A readiness-flapping fault keeps the pod not ready until it ends.
+                    if !r.flapped {
+                        ctx.store.update_pod(id, now, |p| {
+                            for c in &mut p.status.containers {
+                                c.ready = true;
+                            }
+                            set_ready(p, true, now);
+                        });
+                    }
                 }
                 let r = self.runs.get(&id).expect("exists");
                 let next = [r.ready_at, r.kill_at.map(|k| k.0)]
@@ -410,6 +451,7 @@ impl Controller for Kubelet {
                 r.ready_at = ready_at;
                 r.kill_at = kill_at;
                 r.pull_backoff = PULL_BACKOFF_INITIAL;
+                r.ready = ready_now;
                 let restarted = run.attempt > 0;
                 ctx.store.update_pod(ev.pod, now, |p| {
                     p.status.phase = PodPhase::Running;
@@ -497,6 +539,7 @@ impl Kubelet {
         r.state = state;
         r.ready_at = None;
         r.kill_at = None;
+        r.ready = false;
         let attempt = r.attempt;
         self.backend
             .borrow_mut()
@@ -611,6 +654,7 @@ impl Kubelet {
         if let Some(r) = self.runs.get_mut(&id) {
             r.ready_at = None;
             r.kill_at = None;
+            r.ready = false;
         }
         let restart = match p.spec.restart_policy {
             RestartPolicy::Always => true,
