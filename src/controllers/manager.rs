@@ -60,7 +60,7 @@ impl Manager {
     /// A manager running `controllers` in this order; each gets the RNG stream
     /// `controller/<name>`.
     pub fn new(controllers: Vec<Box<dyn Controller>>, streams: &RngStreams) -> Manager {
-        let slots = controllers
+        let slots: Vec<Slot> = controllers
             .into_iter()
             .map(|c| {
                 let rng = streams.stream(&format!("controller/{}", c.name()));

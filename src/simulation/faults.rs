@@ -237,7 +237,8 @@ impl Runtime<'_> {
     }
 
     fn fault_source(&self, fault: usize) -> String {
-        self.plan
+        self.scenario
+            .faults
             .faults
             .get(fault)
             .map(|f| f.field.clone())

@@ -11,6 +11,7 @@ mod conformance;
 mod deployment;
 mod determinism;
 mod explain;
+mod faults;
 mod gpu_fragmentation;
 mod gpu_scheduling;
 mod hpa;
