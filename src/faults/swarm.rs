@@ -241,6 +241,7 @@ pub fn run_one(
 ) -> Result<SwarmRun, Error> {
     let mut s = scenario.clone();
     s.faults = draw_mix(scenario, seed, cutoff);
+    heal_timeline(&mut s, SimTime::ZERO + cutoff);
     s.duration = cutoff + converge_within;
     s.expectations.clear();
     let out = run(
@@ -259,6 +260,31 @@ pub fn run_one(
         checked_at_s: out.end.as_secs_f64(),
         violations: violations(&out.store),
     })
+}
+
+/// Heals what the scenario's own timeline broke: a node crashed by `crashNode` and not
+/// restarted by the cut-off is restarted at the cut-off.
+fn heal_timeline(s: &mut Scenario, cutoff: SimTime) {
+    use crate::workload::{Action, TimedAction};
+    let mut down: Vec<(String, (String, usize, usize, String))> = Vec::new();
+    for a in s.actions.iter().filter(|a| a.at <= cutoff) {
+        match &a.action {
+            Action::CrashNode(n) if !down.iter().any(|(d, _)| d == n) => {
+                down.push((n.clone(), a.source.clone()))
+            }
+            Action::RestartNode(n) | Action::DeleteNode(n) => down.retain(|(d, _)| d != n),
+            _ => {}
+        }
+    }
+    for (n, source) in down {
+        s.actions.push(TimedAction {
+            at: cutoff,
+            description: format!("restart node {n} (swarm cut-off)"),
+            action: Action::RestartNode(n),
+            source,
+        });
+    }
+    s.actions.sort_by_key(|a| a.at);
 }
 
 /// Runs seeds `first..first + runs` in parallel; results in seed order.

@@ -42,14 +42,21 @@ pub struct FaultRecord {
 impl Runtime<'_> {
     /// Schedules the fault occurrences due by `stop`.
     pub(super) fn schedule_faults(&mut self, stop: SimTime) {
-        for (i, o) in self.fault_occ.iter().enumerate() {
-            if o.start <= stop {
-                self.queue.schedule(o.start, super::Ev::FaultStart(i));
-                if let Some(e) = o.end
-                    && e <= stop
-                {
-                    self.queue.schedule(e, super::Ev::FaultEnd(i));
-                }
+        for i in 0..self.fault_occ.len() {
+            let (start, end) = (self.fault_occ[i].start, self.fault_occ[i].end);
+            if start > stop {
+                continue;
+            }
+            if start == SimTime::ZERO {
+                // In effect from the start, before the cluster's first instant settles.
+                self.fault_start(i, SimTime::ZERO);
+            } else {
+                self.queue.schedule(start, super::Ev::FaultStart(i));
+            }
+            if let Some(e) = end
+                && e <= stop
+            {
+                self.queue.schedule(e, super::Ev::FaultEnd(i));
             }
         }
     }
