@@ -289,8 +289,7 @@ impl Backend for SimBackend {
         if !missing.is_empty() {
             latency = latency + b.pull_latency.unwrap_or_else(|| self.draw(2.0, 6.0));
             latency = latency + self.pull_faults.0;
-            if self.pull_faults.1 > 0
-                || missing.iter().any(|i| self.unavailable_images.contains(i))
+            if self.pull_faults.1 > 0 || missing.iter().any(|i| self.unavailable_images.contains(i))
             {
                 out.push((now + latency, ev(ContainerEventKind::PullFailed)));
                 return;

@@ -9,8 +9,8 @@ pub mod experiment;
 pub mod explain;
 pub mod get;
 pub mod run;
-pub mod sweep;
 pub mod swarm;
+pub mod sweep;
 pub mod validate;
 
 use crate::error::Error;

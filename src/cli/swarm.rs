@@ -42,7 +42,9 @@ pub fn swarm(args: &SwarmArgs) -> Result<i32, Error> {
         return Err(Error::Usage("--runs must be at least 1".into()));
     }
     if args.converge_within == SimDuration::ZERO {
-        return Err(Error::Usage("--converge-within must be greater than 0".into()));
+        return Err(Error::Usage(
+            "--converge-within must be greater than 0".into(),
+        ));
     }
     let scenario = Scenario::load(&args.scenario)?;
     for w in &scenario.warnings {

@@ -294,8 +294,7 @@ impl FaultPlan {
                     if f.kind.on_nodes() && f.kind != FaultKind::ZoneOutage {
                         // Every node fails and is repaired on its own.
                         for n in &nodes {
-                            for (s, e) in process::failures(&mut rng, *mtbf, *mttr, *from, until)
-                            {
+                            for (s, e) in process::failures(&mut rng, *mtbf, *mttr, *from, until) {
                                 out.push(occ(s, e, vec![n.clone()], node_label(n)));
                             }
                         }

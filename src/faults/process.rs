@@ -116,7 +116,13 @@ mod tests {
     #[test]
     fn poisson_mean_count() {
         // 0.01/s over 10^6 s: 10,000 expected events (sd 100).
-        let n = poisson(&mut rng(1), 0.01, SimTime::ZERO, SimTime::from_secs(1_000_000)).len();
+        let n = poisson(
+            &mut rng(1),
+            0.01,
+            SimTime::ZERO,
+            SimTime::from_secs(1_000_000),
+        )
+        .len();
         assert!((9_600..=10_400).contains(&n), "{n}");
         assert!(poisson(&mut rng(1), 0.0, SimTime::ZERO, SimTime::from_secs(10)).is_empty());
     }

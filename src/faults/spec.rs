@@ -173,19 +173,16 @@ fn kind(s: &FaultSpec, f: &str, cx: &Context<'_>) -> Result<FaultKind, InputErro
     Ok(k)
 }
 
-fn target(
-    s: &FaultSpec,
-    kind: FaultKind,
-    f: &str,
-    cx: &Context<'_>,
-) -> Result<Target, InputError> {
+fn target(s: &FaultSpec, kind: FaultKind, f: &str, cx: &Context<'_>) -> Result<Target, InputError> {
     let name = kind.name();
     if !kind.on_pods() {
         if let Some(v) = &s.selector {
             return Err(cx.err(
                 v,
                 &format!("{f}.selector"),
-                format!("{name} targets nodes or the cluster, not pods (use node, nodeSelector or zone)"),
+                format!(
+                    "{name} targets nodes or the cluster, not pods (use node, nodeSelector or zone)"
+                ),
             ));
         }
         if let Some(v) = &s.namespace {
@@ -198,7 +195,9 @@ fn target(
     }
     let node_fields = [
         s.node.as_ref().map(|v| (v.referenced, "node")),
-        s.node_selector.as_ref().map(|v| (v.referenced, "nodeSelector")),
+        s.node_selector
+            .as_ref()
+            .map(|v| (v.referenced, "nodeSelector")),
         s.zone.as_ref().map(|v| (v.referenced, "zone")),
     ];
     let given: Vec<_> = node_fields.iter().flatten().collect();
@@ -264,11 +263,7 @@ fn target(
                 .map(|(n, _)| n.clone())
                 .collect();
             if nodes.is_empty() {
-                return Err(cx.err(
-                    sel,
-                    &format!("{f}.nodeSelector"),
-                    "selects no node",
-                ));
+                return Err(cx.err(sel, &format!("{f}.nodeSelector"), "selects no node"));
             }
             let label: Vec<String> = sel.value.iter().map(|(k, v)| format!("{k}={v}")).collect();
             return Ok(Target::Nodes(nodes, format!("nodes {}", label.join(","))));
@@ -305,21 +300,22 @@ fn target(
     Ok(Target::Cluster)
 }
 
-fn timing(
-    s: &FaultSpec,
-    kind: FaultKind,
-    f: &str,
-    cx: &Context<'_>,
-) -> Result<Timing, InputError> {
+fn timing(s: &FaultSpec, kind: FaultKind, f: &str, cx: &Context<'_>) -> Result<Timing, InputError> {
     let end_of_run = SimTime::ZERO + cx.duration;
-    for (v, field) in [(&s.duration, "duration"), (&s.mtbf, "mtbf"), (&s.mttr, "mttr")] {
+    for (v, field) in [
+        (&s.duration, "duration"),
+        (&s.mtbf, "mtbf"),
+        (&s.mttr, "mttr"),
+    ] {
         if let Some(v) = v
             && v.value == SimDuration::ZERO
         {
             return Err(cx.err(v, &format!("{f}.{field}"), "must be greater than 0"));
         }
     }
-    let from = s.at.as_ref().map_or(SimTime::ZERO, |a| SimTime::ZERO + a.value);
+    let from =
+        s.at.as_ref()
+            .map_or(SimTime::ZERO, |a| SimTime::ZERO + a.value);
     if let Some(a) = &s.at
         && from > end_of_run
     {

@@ -48,7 +48,11 @@ fn pick<'a, T>(rng: &mut SimRng, v: &'a [T]) -> &'a T {
 }
 
 fn between(rng: &mut SimRng, lo: u64, hi: u64) -> u64 {
-    if hi <= lo { lo } else { lo + below(rng, hi - lo + 1) }
+    if hi <= lo {
+        lo
+    } else {
+        lo + below(rng, hi - lo + 1)
+    }
 }
 
 /// Draws a fault mix for `seed` with every fault healed by `cutoff` (stream
@@ -78,7 +82,12 @@ pub fn draw_mix(scenario: &Scenario, seed: u64, cutoff: SimDuration) -> FaultPla
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut kinds: Vec<&str> = vec!["registryOutage", "slowImagePull", "watchLatency", "schedulerDown"];
+    let mut kinds: Vec<&str> = vec![
+        "registryOutage",
+        "slowImagePull",
+        "watchLatency",
+        "schedulerDown",
+    ];
     if !nodes.is_empty() {
         kinds.extend(["nodeCrash", "kubeletStop", "partition"]);
     }
@@ -205,7 +214,11 @@ pub fn violations(store: &Store) -> Vec<String> {
         if n.ready == ConditionStatus::True {
             ready_nodes.push((id, n));
         } else {
-            out.push(format!("node {}: Ready is {}", n.meta.name, n.ready.as_str()));
+            out.push(format!(
+                "node {}: Ready is {}",
+                n.meta.name,
+                n.ready.as_str()
+            ));
         }
     }
     let profile = Profile::default();

@@ -124,10 +124,7 @@ impl Runtime<'_> {
             FaultKind::ContainerCrash | FaultKind::OomKill => {
                 let target = o.pods.clone().unwrap_or(Target::Cluster);
                 let mut pods = self.fault_pods(&target, true);
-                let one = !matches!(
-                    self.scenario_faults()[o.fault].timing,
-                    Timing::At { .. }
-                );
+                let one = !matches!(self.scenario_faults()[o.fault].timing, Timing::At { .. });
                 if one && pods.len() > 1 {
                     let k = below(&mut self.fault_rng, pods.len() as u64) as usize;
                     pods = vec![pods[k]];

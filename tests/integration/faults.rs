@@ -110,8 +110,22 @@ fn kubelet_stopped_node_not_ready_then_evicted_after_toleration() {
     let ready = events(&out, "NodeReady");
     assert_eq!(ready.len(), 1);
     assert!((660.0..=665.0).contains(&secs(ready[0])), "{ready:?}");
-    assert_eq!(out.store.rs_arena(kubetwin::api::Kind::ReplicationController).iter().next().unwrap().1.status.ready_replicas, 3);
-    let faults: Vec<_> = out.journal.iter().filter(|e| e.entry_type == "Fault").collect();
+    assert_eq!(
+        out.store
+            .rs_arena(kubetwin::api::Kind::ReplicationController)
+            .iter()
+            .next()
+            .unwrap()
+            .1
+            .status
+            .ready_replicas,
+        3
+    );
+    let faults: Vec<_> = out
+        .journal
+        .iter()
+        .filter(|e| e.entry_type == "Fault")
+        .collect();
     assert_eq!(faults.len(), 2);
     assert_eq!(faults[0].reason, "FaultStarted");
     assert_eq!(faults[0].message, "kubelet stopped node/node-2");
@@ -129,7 +143,10 @@ fn partition_healed_before_toleration_evicts_nothing() {
         "",
     );
     let before = go(&scenario("50s", "    []", ""));
-    let uid_before: Vec<_> = pod_on(&before, "node-2").iter().map(|p| p.meta.uid).collect();
+    let uid_before: Vec<_> = pod_on(&before, "node-2")
+        .iter()
+        .map(|p| p.meta.uid)
+        .collect();
     let out = go(&s);
     assert_eq!(events(&out, "NodeNotReady").len(), 1);
     assert!(events(&out, "TaintManagerEviction").is_empty());
@@ -141,7 +158,13 @@ fn partition_healed_before_toleration_evicts_nothing() {
     assert_eq!(pods.len(), 1);
     assert_eq!(vec![pods[0].meta.uid], uid_before);
     assert!(pods[0].status.ready);
-    assert!(pods[0].status.containers.iter().all(|c| c.restart_count == 0));
+    assert!(
+        pods[0]
+            .status
+            .containers
+            .iter()
+            .all(|c| c.restart_count == 0)
+    );
     // While partitioned the pod was marked not ready.
     let col = out.metrics.column("rc/default/web:ready").expect("column");
     let t = out.metrics.column("time_s").unwrap();
@@ -164,7 +187,10 @@ fn node_crash_with_recovery_restarts_containers() {
     let pods = pod_on(&out, "node-3");
     assert_eq!(pods.len(), 1);
     assert!(pods[0].status.ready);
-    assert_eq!(pods[0].status.containers[0].restart_count, 1, "containers were gone");
+    assert_eq!(
+        pods[0].status.containers[0].restart_count, 1,
+        "containers were gone"
+    );
 }
 
 #[test]
@@ -178,11 +204,19 @@ fn oom_kill_and_crash_go_through_crashloop_backoff() {
     let oom = events(&out, "OOMKilled");
     assert_eq!(oom.len(), 3, "every running pod, once");
     assert!(oom.iter().all(|e| secs(e) == 60.0));
-    let crashes: Vec<_> = out.faults.iter().filter(|f| f.kind == "containerCrash").collect();
+    let crashes: Vec<_> = out
+        .faults
+        .iter()
+        .filter(|f| f.kind == "containerCrash")
+        .collect();
     assert!(!crashes.is_empty());
     for c in &crashes {
         assert!(c.start_s >= 120.0 && c.start_s < 240.0);
-        assert!(c.description.starts_with("container crash pods app=web: default/web-"), "{c:?}");
+        assert!(
+            c.description
+                .starts_with("container crash pods app=web: default/web-"),
+            "{c:?}"
+        );
     }
     // Each OOM kill restarts its container (CrashLoopBackOff); crashes add restarts.
     let restarts: i32 = out
@@ -191,20 +225,23 @@ fn oom_kill_and_crash_go_through_crashloop_backoff() {
         .iter()
         .map(|(_, p)| p.status.containers[0].restart_count)
         .sum();
-    assert!(restarts >= 3 && restarts <= 3 + crashes.len() as i32, "{restarts}");
+    assert!(
+        restarts >= 3 && restarts <= 3 + crashes.len() as i32,
+        "{restarts}"
+    );
 }
 
 #[test]
 fn registry_outage_image_pull_backoff_then_recovers() {
-    let s = scenario(
-        "6m",
-        "  - {kind: registryOutage, at: 0s, duration: 2m}",
-        "",
-    );
+    let s = scenario("6m", "  - {kind: registryOutage, at: 0s, duration: 2m}", "");
     let out = go(&s);
     let failed = events(&out, "Failed");
     assert!(!failed.is_empty());
-    assert!(failed.iter().all(|e| e.message.contains("ErrImagePull") && secs(e) < 120.0 + 2.0));
+    assert!(
+        failed
+            .iter()
+            .all(|e| e.message.contains("ErrImagePull") && secs(e) < 120.0 + 2.0)
+    );
     // Back-off 10 s doubling: retries at ~12, 32, 72 s fail; ~152 s succeeds.
     assert!(failed.iter().any(|e| e.message.contains("back-off 40s")));
     let started = events(&out, "Started");
@@ -214,16 +251,15 @@ fn registry_outage_image_pull_backoff_then_recovers() {
 
 #[test]
 fn scheduler_down_keeps_pods_pending() {
-    let s = scenario(
-        "5m",
-        "  - {kind: schedulerDown, at: 0s, until: 2m}",
-        "",
-    );
+    let s = scenario("5m", "  - {kind: schedulerDown, at: 0s, until: 2m}", "");
     let out = go(&s);
     let sched = events(&out, "Scheduled");
     assert_eq!(sched.len(), 3);
     assert!(sched.iter().all(|e| secs(e) == 120.0), "{sched:?}");
-    let pending = out.metrics.column("pods_pending").or_else(|| out.metrics.column("pods:pending"));
+    let pending = out
+        .metrics
+        .column("pods_pending")
+        .or_else(|| out.metrics.column("pods:pending"));
     if let Some(p) = pending {
         assert_eq!(p[10], 3.0);
     }
@@ -257,7 +293,10 @@ fn readiness_flap_takes_pods_out_then_back() {
     let out = go(&s);
     let unhealthy: Vec<_> = events(&out, "Unhealthy");
     // failureThreshold 3 x period 5 s after the window opens.
-    let readiness: Vec<_> = unhealthy.iter().filter(|e| e.message == "Readiness probe failed").collect();
+    let readiness: Vec<_> = unhealthy
+        .iter()
+        .filter(|e| e.message == "Readiness probe failed")
+        .collect();
     assert_eq!(readiness.len(), 3);
     assert!(readiness.iter().all(|e| secs(e) == 75.0));
     let col = out.metrics.column("rc/default/web:ready").expect("column");
@@ -268,7 +307,10 @@ fn readiness_flap_takes_pods_out_then_back() {
     // Back successThreshold 1 x 5 s after the window closes at 90 s.
     assert_eq!(at(95.0), 3.0);
     // Liveness: 3 x 10 s into the window, killed and restarted.
-    let live: Vec<_> = unhealthy.iter().filter(|e| e.message == "Liveness probe failed").collect();
+    let live: Vec<_> = unhealthy
+        .iter()
+        .filter(|e| e.message == "Liveness probe failed")
+        .collect();
     assert_eq!(live.len(), 3);
     assert!(live.iter().all(|e| secs(e) == 180.0));
 }
@@ -282,26 +324,62 @@ fn same_seed_same_journal() {
     );
     let a = go(&s);
     let b = go(&s);
-    let ja: Vec<String> = a.journal.iter().map(|e| serde_json::to_string(e).unwrap()).collect();
-    let jb: Vec<String> = b.journal.iter().map(|e| serde_json::to_string(e).unwrap()).collect();
+    let ja: Vec<String> = a
+        .journal
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap())
+        .collect();
+    let jb: Vec<String> = b
+        .journal
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap())
+        .collect();
     assert_eq!(ja, jb);
     assert!(a.faults.len() >= 2, "{:?}", a.faults);
-    let c = run(&s, &RunOptions { seed: Some(2), ..RunOptions::default() }).unwrap();
+    let c = run(
+        &s,
+        &RunOptions {
+            seed: Some(2),
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
     assert_ne!(a.faults, c.faults, "another seed draws other faults");
 }
 
 #[test]
 fn swarm_converges_and_is_deterministic() {
-    let o = kubetwin(&["swarm", "scenarios/nginx-self-heal.yaml", "--runs", "4", "--seed", "1", "-o", "json"]);
+    let o = kubetwin(&[
+        "swarm",
+        "scenarios/nginx-self-heal.yaml",
+        "--runs",
+        "4",
+        "--seed",
+        "1",
+        "-o",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
-    let again = kubetwin(&["swarm", "scenarios/nginx-self-heal.yaml", "--runs", "4", "--seed", "1", "-o", "json"]);
+    let again = kubetwin(&[
+        "swarm",
+        "scenarios/nginx-self-heal.yaml",
+        "--runs",
+        "4",
+        "--seed",
+        "1",
+        "-o",
+        "json",
+    ]);
     assert_eq!(stdout(&o), stdout(&again));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let runs = v.as_array().unwrap();
     assert_eq!(runs.len(), 4);
     assert_eq!(runs[0]["seed"], 1);
     assert_eq!(runs[3]["seed"], 4);
-    assert!(runs.iter().all(|r| !r["faults"].as_array().unwrap().is_empty()));
+    assert!(
+        runs.iter()
+            .all(|r| !r["faults"].as_array().unwrap().is_empty())
+    );
     assert!(stderr(&o).contains("4/4 runs converged"));
 }
 
@@ -315,19 +393,37 @@ fn swarm_that_cannot_converge_prints_the_reproducer() {
         .replace("replicas: 3", "replicas: 4")
         .replace("cpu: 250m", "cpu: 1500m");
     std::fs::write(&f, text).unwrap();
-    let o = kubetwin(&["swarm", f.to_str().unwrap(), "--runs", "2", "--seed", "7", "--converge-within", "5m"]);
+    let o = kubetwin(&[
+        "swarm",
+        f.to_str().unwrap(),
+        "--runs",
+        "2",
+        "--seed",
+        "7",
+        "--converge-within",
+        "5m",
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}\n{}", stdout(&o), stderr(&o));
     let err = stderr(&o);
-    let cmd = format!("kubetwin swarm {} --seed 7 --runs 1 --cutoff 12m0s --converge-within 5m0s", f.display());
+    let cmd = format!(
+        "kubetwin swarm {} --seed 7 --runs 1 --cutoff 12m0s --converge-within 5m0s",
+        f.display()
+    );
     assert!(err.contains(&cmd), "{err}");
-    assert!(stdout(&o).contains("readyReplicas 3 != replicas 4"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("readyReplicas 3 != replicas 4"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 fn bad(faults: &str, line: usize, needles: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("bad.yaml");
-    let text = read(&root().join("scenarios/nginx-self-heal.yaml"))
-        .replace("  timeline:\n", &format!("  faults:\n{faults}\n  timeline:\n"));
+    let text = read(&root().join("scenarios/nginx-self-heal.yaml")).replace(
+        "  timeline:\n",
+        &format!("  faults:\n{faults}\n  timeline:\n"),
+    );
     std::fs::write(&f, &text).unwrap();
     let o = kubetwin(&["validate", "-f", f.to_str().unwrap()]);
     let err = stderr(&o);
@@ -343,15 +439,65 @@ fn bad(faults: &str, line: usize, needles: &[&str]) {
 #[test]
 fn bad_fault_input() {
     // `faults:` is on line 56 of the edited file; the first entry on line 57.
-    bad("  - kind: meteorStrike\n    at: 1m", 57, &["spec.faults[0].kind", "unknown fault kind \"meteorStrike\""]);
-    bad("  - kind: nodeCrash\n    node: node-9\n    at: 1m", 58, &["spec.faults[0].node", "node \"node-9\" does not exist"]);
-    bad("  - kind: zoneOutage\n    zone: zone-x\n    at: 1m", 58, &["spec.faults[0].zone", "no node is in zone \"zone-x\" (zones: zone-a)"]);
-    bad("  - kind: containerCrash\n    selector: {app: nginx}\n    rate: -3/h", 59, &["spec.faults[0].rate", "must not be negative"]);
-    bad("  - kind: kubeletStop\n    node: node-1\n    at: 5m\n    until: 2m", 60, &["spec.faults[0].until", "until (2m0s) must be after at (5m0s)"]);
-    bad("  - kind: nodeCrash\n    node: node-1\n    at: 1h", 59, &["spec.faults[0].at", "after the end of the run"]);
-    bad("  - kind: partition\n    nodeSelector: {pool: none}\n    at: 1m", 58, &["spec.faults[0].nodeSelector", "selects no node"]);
-    bad("  - kind: probeFlap\n    selector: {app: nginx}\n    at: 1m", 57, &["spec.faults[0].probe", "readiness or liveness"]);
-    bad("  - kind: schedulerDown\n    node: node-1\n    at: 1m", 58, &["spec.faults[0].node", "takes no node"]);
-    bad("  - kind: nodeCrash\n    node: node-1\n    mttr: 1m", 59, &["spec.faults[0].mttr", "mttr needs mtbf"]);
-    bad("  - kind: nodeCrash\n    node: node-1\n    at: 1m\n    colour: red", 60, &["unknown field"]);
+    bad(
+        "  - kind: meteorStrike\n    at: 1m",
+        57,
+        &["spec.faults[0].kind", "unknown fault kind \"meteorStrike\""],
+    );
+    bad(
+        "  - kind: nodeCrash\n    node: node-9\n    at: 1m",
+        58,
+        &["spec.faults[0].node", "node \"node-9\" does not exist"],
+    );
+    bad(
+        "  - kind: zoneOutage\n    zone: zone-x\n    at: 1m",
+        58,
+        &[
+            "spec.faults[0].zone",
+            "no node is in zone \"zone-x\" (zones: zone-a)",
+        ],
+    );
+    bad(
+        "  - kind: containerCrash\n    selector: {app: nginx}\n    rate: -3/h",
+        59,
+        &["spec.faults[0].rate", "must not be negative"],
+    );
+    bad(
+        "  - kind: kubeletStop\n    node: node-1\n    at: 5m\n    until: 2m",
+        60,
+        &[
+            "spec.faults[0].until",
+            "until (2m0s) must be after at (5m0s)",
+        ],
+    );
+    bad(
+        "  - kind: nodeCrash\n    node: node-1\n    at: 1h",
+        59,
+        &["spec.faults[0].at", "after the end of the run"],
+    );
+    bad(
+        "  - kind: partition\n    nodeSelector: {pool: none}\n    at: 1m",
+        58,
+        &["spec.faults[0].nodeSelector", "selects no node"],
+    );
+    bad(
+        "  - kind: probeFlap\n    selector: {app: nginx}\n    at: 1m",
+        57,
+        &["spec.faults[0].probe", "readiness or liveness"],
+    );
+    bad(
+        "  - kind: schedulerDown\n    node: node-1\n    at: 1m",
+        58,
+        &["spec.faults[0].node", "takes no node"],
+    );
+    bad(
+        "  - kind: nodeCrash\n    node: node-1\n    mttr: 1m",
+        59,
+        &["spec.faults[0].mttr", "mttr needs mtbf"],
+    );
+    bad(
+        "  - kind: nodeCrash\n    node: node-1\n    at: 1m\n    colour: red",
+        60,
+        &["unknown field"],
+    );
 }
