@@ -94,6 +94,9 @@ pub fn summary(out: &RunOutput) -> Value {
         if let Some(l) = &out.cost {
             o.insert("cost".into(), l.summary(out.end));
         }
+        if let Some(g) = crate::simulation::gpu_metrics::summary(&out.metrics) {
+            o.insert("gpu".into(), g);
+        }
     }
     v
 }

@@ -212,6 +212,9 @@ fn cluster_autoscaler(
 /// FGD's typical pods in `kubetwin run`: the shapes of the scenario's pods at time zero
 /// (also what the GPU fragmentation columns and `gpu.*` expectations measure against).
 fn gpu_typical(scenario: &Scenario) -> crate::controllers::scheduler::plugins::gpu::TypicalPods {
+    if let Some(t) = &scenario.gpu_typical {
+        return t.clone();
+    }
     crate::controllers::scheduler::plugins::gpu::framework::typical_of_pods(
         scenario.objects.iter().filter_map(|l| match &l.object {
             crate::api::Object::Pod(p) => Some(&**p),

@@ -10,6 +10,7 @@
 //! Released GPUs follow from the pod leaving the node. GPU-model constraints are left to
 //! the NodeAffinity filter (the openb mapping writes them as a node affinity `In`).
 
+use super::cache::GpuStateCache;
 use super::frag::{TypicalPods, node_frag};
 use super::model::{
     GPU_COUNT_RESOURCE, GPU_INDEX_ANNOTATION, GPU_MILLI_RESOURCE, GpuNode, GpuRequest, MAX_GPUS,
@@ -18,6 +19,7 @@ use super::model::{
 use super::score::{self, Policy};
 use crate::api::{Node, Pod, Store};
 use crate::controllers::scheduler::profile::{FilterPlugin, Profile, Registry, ScorePlugin};
+use std::rc::Rc;
 
 /// The Filter plugin's name.
 pub const GPU_SHARE: &str = "GpuShare";
@@ -112,6 +114,8 @@ pub fn node_state(node: &Node, store: &Store) -> GpuNode {
 pub struct GpuShareFilter {
     /// The typical pods FGD's GPU choice measures fragmentation against.
     pub typical: TypicalPods,
+    /// The per-node GPU state, shared with the GPU Score plugins of the same registry.
+    pub cache: Rc<GpuStateCache>,
 }
 
 impl GpuShareFilter {
@@ -137,22 +141,18 @@ impl FilterPlugin for GpuShareFilter {
         // CPU and memory too (upstream GpuSharePlugin.Filter), so a profile can disable
         // NodeResourcesFit's Filter, which would count `gpu-count` per pod as a plain
         // extended resource (one GPU share taking a whole GPU).
-        let req = pod_request(pod);
-        let state = node_state(node, store);
-        if fits(&state, &req) {
-            return Ok(());
-        }
-        let mut reasons = Vec::new();
-        if state.cpu_left < req.cpu_milli {
-            reasons.push("Insufficient cpu".to_string());
-        }
-        if state.memory_left < req.memory_mib {
-            reasons.push("Insufficient memory".to_string());
-        }
-        if reasons.is_empty() {
-            reasons.push("Insufficient GPU".to_string());
-        }
-        Err(reasons)
+        check(&node_state(node, store), &pod_request(pod))
+    }
+
+    fn filter_node(
+        &self,
+        pod: &Pod,
+        node_id: u32,
+        node: &Node,
+        store: &Store,
+    ) -> Result<(), Vec<String>> {
+        let (req, _) = self.cache.request(pod);
+        check(&self.cache.state(node_id, node, store), &req)
     }
 
     fn reserve(
@@ -166,14 +166,48 @@ impl FilterPlugin for GpuShareFilter {
         if req.num_gpu == 0 || pod.meta.annotations.contains_key(GPU_INDEX_ANNOTATION) {
             return Vec::new();
         }
-        let state = node_state(node, store);
         let fgd = profile.score_weight(Policy::Fgd.plugin_name()) > 0;
-        let mask = self.select(&state, &req, fgd);
+        let mask = match store.nodes.id_of("", &node.meta.name) {
+            Some(id) => {
+                let (_, shape) = self.cache.request(pod);
+                let chosen = if fgd {
+                    self.cache
+                        .fgd(id, node, store, &req, shape, &self.typical)
+                        .gpus
+                } else {
+                    0
+                };
+                if chosen != 0 {
+                    chosen
+                } else {
+                    best_fit_gpus(&self.cache.state(id, node, store), &req)
+                }
+            }
+            None => self.select(&node_state(node, store), &req, fgd),
+        };
         if mask == 0 {
             return Vec::new();
         }
         vec![(GPU_INDEX_ANNOTATION.to_string(), mask_to_indices(mask))]
     }
+}
+
+/// Whether `state` can run `req`, else the failure reasons.
+fn check(state: &GpuNode, req: &GpuRequest) -> Result<(), Vec<String>> {
+    if fits(state, req) {
+        return Ok(());
+    }
+    let mut reasons = Vec::new();
+    if state.cpu_left < req.cpu_milli {
+        reasons.push("Insufficient cpu".to_string());
+    }
+    if state.memory_left < req.memory_mib {
+        reasons.push("Insufficient memory".to_string());
+    }
+    if reasons.is_empty() {
+        reasons.push("Insufficient GPU".to_string());
+    }
+    Err(reasons)
 }
 
 /// One GPU Score plugin.
@@ -183,6 +217,8 @@ pub struct GpuScore {
     pub policy: Policy,
     /// The typical pods FGD measures fragmentation against.
     pub typical: TypicalPods,
+    /// The per-node GPU state, shared with the registry's `GpuShare` filter.
+    pub cache: Rc<GpuStateCache>,
 }
 
 impl ScorePlugin for GpuScore {
@@ -201,6 +237,18 @@ impl ScorePlugin for GpuScore {
         score::score(self.policy, &state, &req, &self.typical, before)
             .score
             .clamp(0, score::MAX_NODE_SCORE)
+    }
+
+    fn score_node(&self, pod: &Pod, node_id: u32, node: &Node, store: &Store) -> i64 {
+        let (req, shape) = self.cache.request(pod);
+        let out = if self.policy == Policy::Fgd {
+            self.cache
+                .fgd(node_id, node, store, &req, shape, &self.typical)
+        } else {
+            let state = self.cache.state(node_id, node, store);
+            score::score(self.policy, &state, &req, &self.typical, 0.0)
+        };
+        out.score.clamp(0, score::MAX_NODE_SCORE)
     }
 
     fn normalize(&self, _pod: &Pod, scores: &mut [i64]) {
@@ -246,9 +294,11 @@ pub fn load_config(
 /// A registry with the `GpuShare` filter and every GPU Score plugin but Random (whose
 /// choice is a PreScore step the plugin traits do not have).
 pub fn registry(typical: &TypicalPods) -> Registry {
+    let cache = Rc::new(GpuStateCache::new());
     Registry {
         filters: vec![Box::new(GpuShareFilter {
             typical: typical.clone(),
+            cache: cache.clone(),
         })],
         scores: Policy::ALL
             .into_iter()
@@ -257,6 +307,7 @@ pub fn registry(typical: &TypicalPods) -> Registry {
                 Box::new(GpuScore {
                     policy,
                     typical: typical.clone(),
+                    cache: cache.clone(),
                 }) as Box<dyn ScorePlugin>
             })
             .collect(),
@@ -328,6 +379,7 @@ mod tests {
         let fgd = GpuScore {
             policy: Policy::Fgd,
             typical: TypicalPods::default(),
+            cache: Rc::default(),
         };
         assert_eq!(fgd.name(), "FGDScore");
         let _ = fgd.score(&probe, &node, &store);
