@@ -237,7 +237,9 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
     // The GPU plugins, enabled only when a scheduler configuration names them.
     let mut scheduler = Scheduler::with_registry(
         sched,
-        crate::controllers::scheduler::plugins::gpu::framework::registry(&typical),
+        crate::controllers::scheduler::plugins::gpu::framework::registry_with_streams(
+            &typical, &streams,
+        ),
     );
     let explain_log = opts
         .explain
