@@ -367,6 +367,10 @@ pub struct Store {
     pod_node: Vec<Option<u32>>,
     pods_by_node: Vec<BTreeSet<u32>>,
     node_usage: Vec<NodeUsage>,
+    /// Per node id, the value of `stamp_clock` when its set of pods (or one of them)
+    /// last changed: lets per-node caches outside the store know when to refresh.
+    node_stamps: Vec<u64>,
+    stamp_clock: u64,
     pods_by_owner: BTreeMap<Uid, BTreeSet<u32>>,
     pods_by_label: BTreeMap<(String, String), BTreeSet<u32>>,
     /// ReplicaSets by controller owner uid; `Uid(0)` holds the orphans.
@@ -423,6 +427,8 @@ impl Store {
             pod_node: Vec::new(),
             pods_by_node: Vec::new(),
             node_usage: Vec::new(),
+            node_stamps: Vec::new(),
+            stamp_clock: 0,
             pods_by_owner: BTreeMap::new(),
             pods_by_label: BTreeMap::new(),
             rs_by_owner: BTreeMap::new(),
@@ -477,6 +483,20 @@ impl Store {
         self.node_usage
             .get(node as usize)
             .unwrap_or_else(|| EMPTY.get_or_init(NodeUsage::default))
+    }
+
+    /// A stamp that changes whenever a pod is bound to, updated on or removed from node
+    /// `id` (or the node is created): equal stamps mean the node's pods are unchanged,
+    /// so a cache derived from them (the GPU plugins' per-node GPU state) is still valid.
+    /// Stamps are unique over the store's life, also across deleted and re-created nodes.
+    pub fn node_stamp(&self, node: u32) -> u64 {
+        self.node_stamps.get(node as usize).copied().unwrap_or(0)
+    }
+
+    fn touch_node(&mut self, node: u32) {
+        self.stamp_clock += 1;
+        grow(&mut self.node_stamps, node);
+        self.node_stamps[node as usize] = self.stamp_clock;
     }
 
     /// Ids of the pods bound to node `id` (any phase), ascending.
@@ -727,6 +747,7 @@ impl Store {
                 grow(&mut self.node_usage, id);
                 self.pods_by_node[id as usize].clear();
                 self.node_usage[id as usize] = NodeUsage::default();
+                self.touch_node(id);
                 id
             }
             Object::Pod(mut p) => {
@@ -850,6 +871,7 @@ impl Store {
             .filter(|cp| cp.host_port > 0)
             .map(|cp| (cp.protocol.clone(), cp.host_port))
             .collect();
+        self.touch_node(n);
         let set = &mut self.pods_by_node[n as usize];
         if sign > 0 {
             set.insert(id);

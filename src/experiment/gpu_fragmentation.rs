@@ -191,12 +191,18 @@ impl RunResult {
 /// The submitted pod order for `seed`: originals plus draws with replacement up to
 /// [`TUNE_RATIO`] of capacity, shuffled.
 pub fn arrival_order(w: &Workload, cluster: &Cluster, rng: &mut SimRng) -> Vec<u32> {
+    arrival_order_to(w, cluster, rng, TUNE_RATIO)
+}
+
+/// [`arrival_order`] with the inflation target `ratio` (GPU requests over capacity)
+/// instead of [`TUNE_RATIO`]; `kubetwin run`'s `spec.openb` protocol mode uses it.
+pub fn arrival_order_to(w: &Workload, cluster: &Cluster, rng: &mut SimRng, ratio: f64) -> Vec<u32> {
     let n = w.pods.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
     if n == 0 {
         return order;
     }
-    let target = TUNE_RATIO * cluster.gpu_milli as f64;
+    let target = ratio * cluster.gpu_milli as f64;
     let mut total = w.gpu_milli();
     if (total as f64) < target {
         loop {

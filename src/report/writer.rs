@@ -96,6 +96,8 @@ pub fn summary(out: &RunOutput) -> Value {
         }
         if !out.faults.is_empty() {
             o.insert("faults".into(), json!(out.faults));
+        if let Some(g) = crate::simulation::gpu_metrics::summary(&out.metrics) {
+            o.insert("gpu".into(), g);
         }
     }
     v

@@ -112,6 +112,21 @@ pub fn sample(store: &Store, m: &mut MetricsTable, typical: &TypicalPods) {
     }
 }
 
+/// summary.json's `gpu` object: the last sample of each GPU column (`None` when the run
+/// sampled none: no GPU in the cluster, or no metrics recorded).
+pub fn summary(m: &MetricsTable) -> Option<serde_json::Value> {
+    let mut map = serde_json::Map::new();
+    for f in FIELDS {
+        if let Some(v) = m
+            .column(&format!("gpu_{f}"))
+            .and_then(|c| c.last().copied())
+        {
+            map.insert((*f).to_string(), serde_json::json!(v));
+        }
+    }
+    (!map.is_empty()).then_some(serde_json::Value::Object(map))
+}
+
 /// The value of expectation field `gpu.<field>` (NaN when the cluster has no GPU).
 pub fn value(store: &Store, typical: &TypicalPods, field: &str) -> f64 {
     GpuStats::of(store, typical).map_or(f64::NAN, |s| s.field(field))

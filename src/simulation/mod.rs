@@ -232,6 +232,9 @@ fn cluster_autoscaler(
 /// FGD's typical pods in `kubetwin run`: the shapes of the scenario's pods at time zero
 /// (also what the GPU fragmentation columns and `gpu.*` expectations measure against).
 fn gpu_typical(scenario: &Scenario) -> crate::controllers::scheduler::plugins::gpu::TypicalPods {
+    if let Some(t) = &scenario.gpu_typical {
+        return t.clone();
+    }
     crate::controllers::scheduler::plugins::gpu::framework::typical_of_pods(
         scenario.objects.iter().filter_map(|l| match &l.object {
             crate::api::Object::Pod(p) => Some(&**p),
@@ -255,7 +258,9 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
     // The GPU plugins, enabled only when a scheduler configuration names them.
     let mut scheduler = Scheduler::with_registry(
         sched,
-        crate::controllers::scheduler::plugins::gpu::framework::registry(&typical),
+        crate::controllers::scheduler::plugins::gpu::framework::registry_with_streams(
+            &typical, &streams,
+        ),
     );
     let explain_log = opts
         .explain

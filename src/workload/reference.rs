@@ -92,6 +92,7 @@ pub fn reference_scenario(p: ReferenceParams) -> Scenario {
         load: vec![],
         cluster_autoscaler: None,
         faults: crate::faults::FaultPlan::default(),
+        gpu_typical: None,
         arrivals: Some(Arrivals::new("reference-pods", move || {
             Box::new(ReferencePods::new(p))
         })),

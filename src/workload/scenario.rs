@@ -74,6 +74,9 @@ struct Spec {
     /// `spec.faults`: fault injection, checked by `crate::faults::spec`.
     #[serde(default)]
     faults: Vec<crate::faults::spec::FaultSpec>,
+    /// `spec.openb`: the Alibaba openb GPU trace as cluster and arrivals.
+    #[serde(default)]
+    openb: Option<crate::workload::traces::openb_run::OpenbSpec>,
 }
 
 #[derive(Deserialize)]
@@ -345,6 +348,9 @@ pub struct Scenario {
     pub cluster_autoscaler: Option<Autoscaling>,
     /// `spec.faults`, validated (empty: no fault injection).
     pub faults: crate::faults::FaultPlan,
+    /// FGD's typical pods when the workload defines them (`spec.openb`: the pod list's
+    /// shapes); `None`: the shapes of the pods present at time zero.
+    pub gpu_typical: Option<crate::controllers::scheduler::plugins::gpu::TypicalPods>,
 }
 
 /// The default scenario (the seeds' example), embedded in the binary.
@@ -469,6 +475,20 @@ impl Scenario {
             spec.cluster_autoscaler.as_ref(),
         )?;
         objects.extend(group_nodes);
+        let openb = match &spec.openb {
+            Some(o) => {
+                use crate::workload::traces::openb_run::{OpenbError, resolve};
+                let src = resolve(o, &cx.base, spec.seed.unwrap_or(1)).map_err(|e| match e {
+                    OpenbError::Field((line, col), field, msg) => {
+                        Error::from(InputError::at(file, line, col, &field, msg).with_source(text))
+                    }
+                    OpenbError::Input(e) => e,
+                })?;
+                objects.extend(src.nodes);
+                Some((src.arrivals, src.typical))
+            }
+            None => None,
+        };
         for (i, m) in spec.manifests.iter().enumerate() {
             let r = cx.manifests(m, &format!("spec.manifests[{i}]"))?;
             objects.extend(r.objects);
@@ -625,7 +645,8 @@ impl Scenario {
                 .as_ref()
                 .map(|c| c.unavailable_images.clone())
                 .unwrap_or_default(),
-            arrivals: None,
+            gpu_typical: openb.as_ref().map(|(_, t)| t.clone()),
+            arrivals: openb.map(|(a, _)| a),
             load,
             cluster_autoscaler,
             faults,

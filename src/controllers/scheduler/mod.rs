@@ -1193,7 +1193,7 @@ impl Scheduler {
         if let Some(node) = node {
             for f in &self.registry.filters {
                 if self.config.profile.filter_enabled(f.name()) {
-                    f.filter(pod, node, store)?;
+                    f.filter_node(pod, node_id, node, store)?;
                 }
             }
         }
@@ -1402,7 +1402,10 @@ impl Scheduler {
                 continue;
             }
             for (b, &id) in buf.iter_mut().zip(feasible) {
-                *b = store.nodes.get(id).map_or(0, |n| sp.score(pod, n, store));
+                *b = store
+                    .nodes
+                    .get(id)
+                    .map_or(0, |n| sp.score_node(pod, id, n, store));
             }
             if let Some(r) = rec.as_deref_mut() {
                 r.raw(sp.name(), w, &buf);

@@ -152,6 +152,18 @@ pub trait FilterPlugin {
     fn name(&self) -> &str;
     /// `Ok` when `node` can run `pod`, else the failure reasons.
     fn filter(&self, pod: &Pod, node: &Node, store: &Store) -> Result<(), Vec<String>>;
+    /// [`FilterPlugin::filter`] with the node's store id, which the scheduler's node walk
+    /// calls (default: `filter`), so a plugin can index per-node caches without a name
+    /// lookup.
+    fn filter_node(
+        &self,
+        pod: &Pod,
+        _node_id: u32,
+        node: &Node,
+        store: &Store,
+    ) -> Result<(), Vec<String>> {
+        self.filter(pod, node, store)
+    }
     /// Reserve on the chosen `node` (upstream `ReservePlugin.Reserve`): annotations the
     /// binding records on the pod (default: none). `profile` is the pod's profile.
     fn reserve(
@@ -172,6 +184,11 @@ pub trait ScorePlugin {
     fn name(&self) -> &str;
     /// Raw score of `node` for `pod`.
     fn score(&self, pod: &Pod, node: &Node, store: &Store) -> i64;
+    /// [`ScorePlugin::score`] with the node's store id, which the scheduler calls
+    /// (default: `score`).
+    fn score_node(&self, pod: &Pod, _node_id: u32, node: &Node, store: &Store) -> i64 {
+        self.score(pod, node, store)
+    }
     /// NormalizeScore over the scores of all feasible nodes (default: none); the result
     /// must lie in 0..=100.
     fn normalize(&self, _pod: &Pod, _scores: &mut [i64]) {}

@@ -1,3 +1,4 @@
 //! Readers for public cluster traces.
 
 pub mod openb;
+pub mod openb_run;

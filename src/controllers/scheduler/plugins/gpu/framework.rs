@@ -10,14 +10,18 @@
 //! Released GPUs follow from the pod leaving the node. GPU-model constraints are left to
 //! the NodeAffinity filter (the openb mapping writes them as a node affinity `In`).
 
+use super::cache::GpuStateCache;
 use super::frag::{TypicalPods, node_frag};
 use super::model::{
     GPU_COUNT_RESOURCE, GPU_INDEX_ANNOTATION, GPU_MILLI_RESOURCE, GpuNode, GpuRequest, MAX_GPUS,
-    best_fit_gpus, fits, mask_to_indices,
+    best_fit_gpus, fits, mask_to_indices, random_fit_gpus,
 };
 use super::score::{self, Policy};
 use crate::api::{Node, Pod, Store};
 use crate::controllers::scheduler::profile::{FilterPlugin, Profile, Registry, ScorePlugin};
+use crate::engine::rng::{RngStreams, SimRng, below};
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// The Filter plugin's name.
 pub const GPU_SHARE: &str = "GpuShare";
@@ -108,10 +112,24 @@ pub fn node_state(node: &Node, store: &Store) -> GpuNode {
 /// chosen node go in the pod's `alibabacloud.com/gpu-index` annotation at binding (FGD's
 /// own choice when the profile enables `FGDScore`, else the best-fit GPUs), and are freed
 /// when the pod stops counting on the node (see [`node_state`]).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct GpuShareFilter {
     /// The typical pods FGD's GPU choice measures fragmentation against.
     pub typical: TypicalPods,
+    /// The per-node GPU state, shared with the GPU Score plugins of the same registry.
+    pub cache: Rc<GpuStateCache>,
+    /// The random GPU choice's stream (profiles enabling `RandomScore`).
+    pub rng: Rc<RefCell<SimRng>>,
+}
+
+impl Default for GpuShareFilter {
+    fn default() -> Self {
+        GpuShareFilter {
+            typical: TypicalPods::default(),
+            cache: Rc::default(),
+            rng: Rc::new(RefCell::new(RngStreams::new(0).stream("scheduler/random-gpu"))),
+        }
+    }
 }
 
 impl GpuShareFilter {
@@ -137,22 +155,18 @@ impl FilterPlugin for GpuShareFilter {
         // CPU and memory too (upstream GpuSharePlugin.Filter), so a profile can disable
         // NodeResourcesFit's Filter, which would count `gpu-count` per pod as a plain
         // extended resource (one GPU share taking a whole GPU).
-        let req = pod_request(pod);
-        let state = node_state(node, store);
-        if fits(&state, &req) {
-            return Ok(());
-        }
-        let mut reasons = Vec::new();
-        if state.cpu_left < req.cpu_milli {
-            reasons.push("Insufficient cpu".to_string());
-        }
-        if state.memory_left < req.memory_mib {
-            reasons.push("Insufficient memory".to_string());
-        }
-        if reasons.is_empty() {
-            reasons.push("Insufficient GPU".to_string());
-        }
-        Err(reasons)
+        check(&node_state(node, store), &pod_request(pod))
+    }
+
+    fn filter_node(
+        &self,
+        pod: &Pod,
+        node_id: u32,
+        node: &Node,
+        store: &Store,
+    ) -> Result<(), Vec<String>> {
+        let (req, _) = self.cache.request(pod);
+        check(&self.cache.state(node_id, node, store), &req)
     }
 
     fn reserve(
@@ -166,14 +180,59 @@ impl FilterPlugin for GpuShareFilter {
         if req.num_gpu == 0 || pod.meta.annotations.contains_key(GPU_INDEX_ANNOTATION) {
             return Vec::new();
         }
-        let state = node_state(node, store);
         let fgd = profile.score_weight(Policy::Fgd.plugin_name()) > 0;
-        let mask = self.select(&state, &req, fgd);
+        if profile.score_weight(Policy::Random.plugin_name()) > 0 && !fgd {
+            let state = match store.nodes.id_of("", &node.meta.name) {
+                Some(id) => self.cache.state(id, node, store),
+                None => node_state(node, store),
+            };
+            let mask = random_fit_gpus(&state, &req, &mut self.rng.borrow_mut());
+            if mask == 0 {
+                return Vec::new();
+            }
+            return vec![(GPU_INDEX_ANNOTATION.to_string(), mask_to_indices(mask))];
+        }
+        let mask = match store.nodes.id_of("", &node.meta.name) {
+            Some(id) => {
+                let (_, shape) = self.cache.request(pod);
+                let chosen = if fgd {
+                    self.cache
+                        .fgd(id, node, store, &req, shape, &self.typical)
+                        .gpus
+                } else {
+                    0
+                };
+                if chosen != 0 {
+                    chosen
+                } else {
+                    best_fit_gpus(&self.cache.state(id, node, store), &req)
+                }
+            }
+            None => self.select(&node_state(node, store), &req, fgd),
+        };
         if mask == 0 {
             return Vec::new();
         }
         vec![(GPU_INDEX_ANNOTATION.to_string(), mask_to_indices(mask))]
     }
+}
+
+/// Whether `state` can run `req`, else the failure reasons.
+fn check(state: &GpuNode, req: &GpuRequest) -> Result<(), Vec<String>> {
+    if fits(state, req) {
+        return Ok(());
+    }
+    let mut reasons = Vec::new();
+    if state.cpu_left < req.cpu_milli {
+        reasons.push("Insufficient cpu".to_string());
+    }
+    if state.memory_left < req.memory_mib {
+        reasons.push("Insufficient memory".to_string());
+    }
+    if reasons.is_empty() {
+        reasons.push("Insufficient GPU".to_string());
+    }
+    Err(reasons)
 }
 
 /// One GPU Score plugin.
@@ -183,6 +242,8 @@ pub struct GpuScore {
     pub policy: Policy,
     /// The typical pods FGD measures fragmentation against.
     pub typical: TypicalPods,
+    /// The per-node GPU state, shared with the registry's `GpuShare` filter.
+    pub cache: Rc<GpuStateCache>,
 }
 
 impl ScorePlugin for GpuScore {
@@ -201,6 +262,18 @@ impl ScorePlugin for GpuScore {
         score::score(self.policy, &state, &req, &self.typical, before)
             .score
             .clamp(0, score::MAX_NODE_SCORE)
+    }
+
+    fn score_node(&self, pod: &Pod, node_id: u32, node: &Node, store: &Store) -> i64 {
+        let (req, shape) = self.cache.request(pod);
+        let out = if self.policy == Policy::Fgd {
+            self.cache
+                .fgd(node_id, node, store, &req, shape, &self.typical)
+        } else {
+            let state = self.cache.state(node_id, node, store);
+            score::score(self.policy, &state, &req, &self.typical, 0.0)
+        };
+        out.score.clamp(0, score::MAX_NODE_SCORE)
     }
 
     fn normalize(&self, _pod: &Pod, scores: &mut [i64]) {
@@ -243,23 +316,70 @@ pub fn load_config(
     )?)
 }
 
-/// A registry with the `GpuShare` filter and every GPU Score plugin but Random (whose
-/// choice is a PreScore step the plugin traits do not have).
+/// A registry with the `GpuShare` filter and every GPU Score plugin, `RandomScore`'s
+/// draws from fixed streams (for validating configurations; runs use
+/// [`registry_with_streams`]).
 pub fn registry(typical: &TypicalPods) -> Registry {
-    Registry {
-        filters: vec![Box::new(GpuShareFilter {
-            typical: typical.clone(),
-        })],
-        scores: Policy::ALL
+    registry_with_streams(typical, &RngStreams::new(0))
+}
+
+/// A registry with the `GpuShare` filter and every GPU Score plugin; `RandomScore`'s node
+/// choice draws from the run's stream `scheduler/random-score`, the GPU inside the node
+/// (its Reserve step) from `scheduler/random-gpu`.
+pub fn registry_with_streams(typical: &TypicalPods, streams: &RngStreams) -> Registry {
+    let cache = Rc::new(GpuStateCache::new());
+    let mut scores: Vec<Box<dyn ScorePlugin>> = vec![Box::new(RandomScore {
+        rng: RefCell::new(streams.stream("scheduler/random-score")),
+    })];
+    scores.extend(
+        Policy::ALL
             .into_iter()
             .filter(|p| *p != Policy::Random)
             .map(|policy| {
                 Box::new(GpuScore {
                     policy,
                     typical: typical.clone(),
+                    cache: cache.clone(),
                 }) as Box<dyn ScorePlugin>
-            })
-            .collect(),
+            }),
+    );
+    Registry {
+        filters: vec![Box::new(GpuShareFilter {
+            typical: typical.clone(),
+            cache: cache.clone(),
+            rng: Rc::new(RefCell::new(streams.stream("scheduler/random-gpu"))),
+        })],
+        scores,
+    }
+}
+
+/// `RandomScore` (the artifact's `random_score.go`): one uniformly random feasible node
+/// gets the maximum score and every other node 0. The artifact draws it in PreScore;
+/// kubetwin draws it in NormalizeScore, which sees the same feasible nodes (in the
+/// scheduler's node order). A single feasible node is chosen without scoring, as
+/// upstream. The GPU inside the node is a random fitting one (the Reserve step).
+#[derive(Debug)]
+pub struct RandomScore {
+    /// The node draw's stream.
+    pub rng: RefCell<SimRng>,
+}
+
+impl ScorePlugin for RandomScore {
+    fn name(&self) -> &str {
+        Policy::Random.plugin_name()
+    }
+
+    fn score(&self, _pod: &Pod, _node: &Node, _store: &Store) -> i64 {
+        0
+    }
+
+    fn normalize(&self, _pod: &Pod, scores: &mut [i64]) {
+        if scores.is_empty() {
+            return;
+        }
+        let k = below(&mut self.rng.borrow_mut(), scores.len() as u64) as usize;
+        scores.iter_mut().for_each(|s| *s = 0);
+        scores[k] = score::MAX_NODE_SCORE;
     }
 }
 
@@ -328,10 +448,11 @@ mod tests {
         let fgd = GpuScore {
             policy: Policy::Fgd,
             typical: TypicalPods::default(),
+            cache: Rc::default(),
         };
         assert_eq!(fgd.name(), "FGDScore");
         let _ = fgd.score(&probe, &node, &store);
-        assert_eq!(registry(&TypicalPods::default()).scores.len(), 5);
+        assert_eq!(registry(&TypicalPods::default()).scores.len(), 6);
     }
 
     #[test]
@@ -345,10 +466,48 @@ mod tests {
         assert!(p.filter_enabled(GPU_SHARE));
         assert_eq!(p.score_weight("FGDScore"), 1);
         assert_eq!(p.score_weight("NodeResourcesFit"), 0);
-        let bad = text.replace("FGDScore", "RandomScore");
+        let bad = text.replace("FGDScore", "NoSuchScore");
         assert!(
             crate::controllers::scheduler::config::parse_for_registry("s.yaml", &bad, &reg)
                 .is_err()
         );
+    }
+}
+
+#[cfg(test)]
+mod random_tests {
+    use super::*;
+
+    #[test]
+    fn random_score_gives_one_node_the_maximum() {
+        let reg = registry_with_streams(&TypicalPods::default(), &RngStreams::new(3));
+        let r = reg.scores.iter().find(|s| s.name() == "RandomScore").unwrap();
+        let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: c, image: i}\n";
+        let crate::api::Object::Pod(pod) = crate::api::manifest::load_str(yaml, "p.yaml", 1)
+            .unwrap()
+            .objects
+            .remove(0)
+            .object
+        else {
+            panic!("not a pod")
+        };
+        let mut picks = std::collections::BTreeSet::new();
+        for _ in 0..50 {
+            let mut scores = vec![7i64; 5];
+            r.normalize(&pod, &mut scores);
+            assert_eq!(scores.iter().filter(|&&s| s == 100).count(), 1);
+            assert_eq!(scores.iter().filter(|&&s| s == 0).count(), 4);
+            picks.insert(scores.iter().position(|&s| s == 100).unwrap());
+        }
+        assert!(picks.len() > 1, "draws vary: {picks:?}");
+        // The same streams draw the same nodes.
+        let again = registry_with_streams(&TypicalPods::default(), &RngStreams::new(3));
+        let r2 = again.scores.iter().find(|s| s.name() == "RandomScore").unwrap();
+        let (mut a, mut b) = (vec![0i64; 9], vec![0i64; 9]);
+        let fresh = registry_with_streams(&TypicalPods::default(), &RngStreams::new(3));
+        let r3 = fresh.scores.iter().find(|s| s.name() == "RandomScore").unwrap();
+        r2.normalize(&pod, &mut a);
+        r3.normalize(&pod, &mut b);
+        assert_eq!(a, b);
     }
 }

@@ -15,6 +15,7 @@
 //! `pkg/utils/frag.go` (fragmentation, typical pods) and one file per Score plugin (see
 //! [`score`]).
 
+pub mod cache;
 pub mod frag;
 pub mod framework;
 pub mod model;
