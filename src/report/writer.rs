@@ -94,6 +94,9 @@ pub fn summary(out: &RunOutput) -> Value {
         if let Some(l) = &out.cost {
             o.insert("cost".into(), l.summary(out.end));
         }
+        if !out.traces.is_empty() {
+            o.insert("traces".into(), Value::Array(out.traces.clone()));
+        }
     }
     v
 }

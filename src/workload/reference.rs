@@ -91,6 +91,7 @@ pub fn reference_scenario(p: ReferenceParams) -> Scenario {
         scheduler_settings: None,
         load: vec![],
         cluster_autoscaler: None,
+        traces: vec![],
         arrivals: Some(Arrivals::new("reference-pods", move || {
             Box::new(ReferencePods::new(p))
         })),

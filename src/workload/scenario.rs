@@ -71,6 +71,9 @@ struct Spec {
     /// `spec.parameters`: sweep parameters, checked by `crate::sweep::parameters`.
     #[serde(default)]
     parameters: Option<serde::de::IgnoredAny>,
+    /// `spec.traces`: event traces replayed over the run (`docs/traces.md`).
+    #[serde(default)]
+    traces: Vec<super::traces::spec::TraceSpec>,
 }
 
 #[derive(Deserialize)]
@@ -283,6 +286,14 @@ pub enum Action {
         /// Deployment name.
         name: String,
     },
+    /// A trace's load event: the `spec.load` entry `name` is offered a constant `rps`
+    /// from now on (see `docs/traces.md`).
+    SetLoad {
+        /// The load entry's name.
+        name: String,
+        /// Requests per second.
+        rps: f64,
+    },
 }
 
 /// An action at a time.
@@ -340,6 +351,8 @@ pub struct Scenario {
     pub load: Vec<super::load::LoadSpec>,
     /// `spec.cluster.nodeGroups` with `spec.clusterAutoscaler` (`None`: no node groups).
     pub cluster_autoscaler: Option<Autoscaling>,
+    /// `spec.traces`: event traces, each read lazily as the run advances.
+    pub traces: Vec<super::traces::source::TraceSource>,
 }
 
 /// The default scenario (the seeds' example), embedded in the binary.
@@ -576,6 +589,8 @@ impl Scenario {
                 };
             }
         }
+        let traces =
+            super::traces::spec::build(&spec.traces, file, text, &cx.base, &known, &mut warnings)?;
         Ok(Scenario {
             name: f.metadata.name.value.clone(),
             description: f.metadata.description,
@@ -599,6 +614,7 @@ impl Scenario {
             arrivals: None,
             load,
             cluster_autoscaler,
+            traces,
         })
     }
 }

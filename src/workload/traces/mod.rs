@@ -1,3 +1,8 @@
 //! Readers for public cluster traces.
 
+pub mod dlrm;
+pub mod kubetwin;
 pub mod openb;
+pub mod simkube;
+pub mod source;
+pub mod spec;
