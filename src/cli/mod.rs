@@ -75,6 +75,9 @@ pub enum Command {
         /// (kubectl `-l` syntax: `app=web,tier!=db`). Repeatable.
         #[arg(long, value_name = "SELECTOR")]
         explain_labels: Vec<String>,
+        /// Trace replay: `--trace`, window, time scale, filters, `--skip-bad-rows`.
+        #[command(flatten)]
+        trace: crate::workload::traces::spec::TraceArgs,
     },
     /// Validate manifests, scenario files and KubeSchedulerConfiguration files.
     Validate {
@@ -157,6 +160,7 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
             scheduler_config,
             explain,
             explain_labels,
+            trace,
         } => run::run(
             scenario.as_deref(),
             &run::RunArgs {
@@ -167,6 +171,7 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
                 scheduler_config,
                 explain,
                 explain_labels,
+                trace,
             },
         ),
         Command::Validate { files, recursive } => validate::validate(&files, recursive),

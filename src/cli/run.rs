@@ -34,6 +34,8 @@ pub struct RunArgs {
     pub explain: Vec<String>,
     /// `--explain-labels` values (label selectors).
     pub explain_labels: Vec<String>,
+    /// `--trace` and the trace overrides.
+    pub trace: crate::workload::traces::spec::TraceArgs,
 }
 
 /// The pods `--explain` and `--explain-labels` select (`None`: neither given).
@@ -64,6 +66,7 @@ pub fn run(path: Option<&Path>, args: &RunArgs) -> Result<i32, Error> {
         scheduler_config,
         explain,
         explain_labels,
+        trace,
     } = args.clone();
     let explain = explain_selector(&explain, &explain_labels)?;
     if explain.is_some() && no_report {
@@ -72,7 +75,12 @@ pub fn run(path: Option<&Path>, args: &RunArgs) -> Result<i32, Error> {
                 .into(),
         ));
     }
-    let scenario = load(path)?;
+    let mut scenario = if trace.is_empty() {
+        load(path)?
+    } else {
+        crate::workload::traces::spec::with_deferred_scans(|| load(path))?
+    };
+    trace.apply(&mut scenario)?;
     for w in &scenario.warnings {
         eprintln!("{w}");
     }

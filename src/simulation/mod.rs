@@ -9,6 +9,7 @@ pub mod faults;
 pub mod gpu_metrics;
 pub mod hpa_observe;
 pub mod observe;
+mod traces;
 
 use crate::api::manifest::Loaded;
 use crate::api::objects::Object;
@@ -105,6 +106,8 @@ pub struct RunOutput {
     pub explain: Option<Vec<crate::controllers::scheduler::explain::Attempt>>,
     /// The faults injected (`spec.faults`), in start order.
     pub faults: Vec<faults::FaultRecord>,
+    /// summary.json's `traces` entries (empty without `spec.traces`).
+    pub traces: Vec<serde_json::Value>,
 }
 
 impl RunOutput {
@@ -119,6 +122,8 @@ enum Ev {
     Action(usize),
     /// The pending streamed arrival is due.
     Arrival,
+    /// Trace `k`'s pending action is due.
+    Trace(usize),
     Wake(Wake),
     Sample,
     Check,
@@ -158,6 +163,9 @@ struct Runtime<'a> {
     /// The scenario's streamed arrivals and the one waiting in the event queue.
     arrivals: Option<ArrivalIter>,
     next_arrival: Option<Loaded>,
+    /// `spec.traces`: each trace's reader and its one action waiting in the event queue.
+    traces: Vec<Option<crate::workload::traces::source::ActionIter>>,
+    trace_next: Vec<Option<crate::workload::TimedAction>>,
     /// The load model (empty without `spec.load`).
     load: crate::workload::load::model::SharedLoad,
     /// The cluster autoscaler's ledger (with node groups).
@@ -316,6 +324,8 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         opts,
         arrivals: scenario.arrivals.as_ref().map(|a| a.start()),
         next_arrival: None,
+        traces: Vec::new(),
+        trace_next: Vec::new(),
         load,
         ledger,
         gpu_typical: typical,
@@ -357,6 +367,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         store: rt.store,
         explain: explain_log.map(|l| std::mem::take(&mut l.borrow_mut().attempts)),
         faults: std::mem::take(&mut rt.fault_log),
+        traces: scenario.traces.iter().map(|t| t.summary()).collect(),
     })
 }
 
@@ -394,6 +405,7 @@ impl Runtime<'_> {
         }
         self.schedule_faults(stop);
         self.pull_arrival(stop);
+        self.start_traces(stop)?;
         if self.opts.metrics || !self.trackers.is_empty() {
             self.queue.schedule(SimTime::ZERO, Ev::Sample);
         }
@@ -433,6 +445,7 @@ impl Runtime<'_> {
             };
             match ev {
                 Ev::Action(i) => self.action(i, now)?,
+                Ev::Trace(k) => self.trace_event(k, now, stop)?,
                 Ev::Arrival => {
                     if let Some(l) = self.next_arrival.take() {
                         self.apply(&l, now)?;
@@ -523,6 +536,10 @@ impl Runtime<'_> {
 
     fn action(&mut self, i: usize, now: SimTime) -> Result<(), Error> {
         let a = &self.scenario.actions[i];
+        self.perform(a, now)
+    }
+
+    fn perform(&mut self, a: &crate::workload::TimedAction, now: SimTime) -> Result<(), Error> {
         self.store.record_action(now, a.description.clone());
         match &a.action {
             Action::Apply(objs) => {
@@ -642,6 +659,7 @@ impl Runtime<'_> {
                         .update_deployment(id, now, true, |d| d.paused = paused);
                 }
             }
+            Action::SetLoad { name, rps } => self.set_load(a, name, *rps, now)?,
             Action::Drain { node, force } => {
                 if let Some(id) = self.store.nodes.id_of("", node) {
                     self.manager.request(&crate::controllers::Request::Drain {

@@ -93,6 +93,7 @@ pub fn reference_scenario(p: ReferenceParams) -> Scenario {
         cluster_autoscaler: None,
         faults: crate::faults::FaultPlan::default(),
         gpu_typical: None,
+        traces: vec![],
         arrivals: Some(Arrivals::new("reference-pods", move || {
             Box::new(ReferencePods::new(p))
         })),

@@ -77,6 +77,9 @@ struct Spec {
     /// `spec.openb`: the Alibaba openb GPU trace as cluster and arrivals.
     #[serde(default)]
     openb: Option<crate::workload::traces::openb_run::OpenbSpec>,
+    /// `spec.traces`: event traces replayed over the run (`docs/traces.md`).
+    #[serde(default)]
+    traces: Vec<super::traces::spec::TraceSpec>,
 }
 
 #[derive(Deserialize)]
@@ -289,6 +292,14 @@ pub enum Action {
         /// Deployment name.
         name: String,
     },
+    /// A trace's load event: the `spec.load` entry `name` is offered a constant `rps`
+    /// from now on (see `docs/traces.md`).
+    SetLoad {
+        /// The load entry's name.
+        name: String,
+        /// Requests per second.
+        rps: f64,
+    },
 }
 
 /// An action at a time.
@@ -351,6 +362,8 @@ pub struct Scenario {
     /// FGD's typical pods when the workload defines them (`spec.openb`: the pod list's
     /// shapes); `None`: the shapes of the pods present at time zero.
     pub gpu_typical: Option<crate::controllers::scheduler::plugins::gpu::TypicalPods>,
+    /// `spec.traces`: event traces, each read lazily as the run advances.
+    pub traces: Vec<super::traces::source::TraceSource>,
 }
 
 /// The default scenario (the seeds' example), embedded in the binary.
@@ -625,6 +638,8 @@ impl Scenario {
                 },
             )?
         };
+        let traces =
+            super::traces::spec::build(&spec.traces, file, text, &cx.base, &known, &mut warnings)?;
         Ok(Scenario {
             name: f.metadata.name.value.clone(),
             description: f.metadata.description,
@@ -650,6 +665,7 @@ impl Scenario {
             load,
             cluster_autoscaler,
             faults,
+            traces,
         })
     }
 }

@@ -20,6 +20,7 @@ mod load;
 mod preemption;
 mod scheduler_upstream;
 mod sweep;
+mod traces;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -62,9 +63,17 @@ pub fn shipped_scenarios() -> Vec<PathBuf> {
         // The openb scenarios read ../shared (not in a user's clone): they run in the
         // ignored `gpu_fragmentation::` tests.
         .filter(|p| !read(p).contains("\n  openb:\n"))
+        .filter(|p| !needs_shared(p))
         .collect();
     v.sort();
     v
+}
+
+/// Whether a shipped scenario reads the project's shared data (`../shared/traces/...`),
+/// which a user's clone does not have: such scenarios are run by `#[ignore]`d tests
+/// with `KUBETWIN_SHARED` (`traces::`), not by the loops over every scenario.
+pub fn needs_shared(p: &Path) -> bool {
+    std::fs::read_to_string(p).is_ok_and(|t| t.contains("/shared/traces/"))
 }
 
 /// Reads a file as text.

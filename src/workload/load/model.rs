@@ -334,6 +334,20 @@ impl LoadModel {
         }
     }
 
+    /// A trace's load event: from `now` on, entry `name` is offered a constant `rps`
+    /// (its curve becomes `constant` and its `scale` 1; spikes and noise still apply).
+    /// `false` when no entry has that name.
+    pub fn set_rps(&mut self, name: &str, rps: f64, now: SimTime) -> bool {
+        self.advance(now);
+        let Some(tg) = self.targets.iter_mut().find(|t| t.spec.name == name) else {
+            return false;
+        };
+        tg.spec.curve = super::curve::Curve::Constant(rps);
+        tg.spec.scale = 1.0;
+        self.refresh(now);
+        true
+    }
+
     /// Refreshes every target's instantaneous offered rate at `now` (advance first).
     pub fn refresh(&mut self, now: SimTime) {
         let t = now.as_secs_f64();
