@@ -96,8 +96,10 @@ pub fn summary(out: &RunOutput) -> Value {
         }
         if !out.faults.is_empty() {
             o.insert("faults".into(), json!(out.faults));
+        }
         if let Some(g) = crate::simulation::gpu_metrics::summary(&out.metrics) {
             o.insert("gpu".into(), g);
+        }
         if !out.traces.is_empty() {
             o.insert("traces".into(), Value::Array(out.traces.clone()));
         }
