@@ -57,8 +57,8 @@ fn the_gpu_configurations_validate() {
 fn a_config_enabling_an_unknown_gpu_plugin_is_exit_2() {
     let d = tempfile::tempdir().unwrap();
     let cfg = d.path().join("sched.yaml");
-    // RandomScore is not a scheduler plugin (its choice is the experiment's PreScore).
-    std::fs::write(&cfg, gpu_config("RandomScore")).unwrap();
+    // A GPU-looking name that is no plugin.
+    std::fs::write(&cfg, gpu_config("RandomFitScore")).unwrap();
     let out = d.path().join("out");
     let s = root().join("scenarios/gpu-openb-like-fgd.yaml");
     let o = kubetwin(&[
@@ -72,7 +72,7 @@ fn a_config_enabling_an_unknown_gpu_plugin_is_exit_2() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains(&format!("{}:13:", cfg.display())), "{err}");
-    assert!(err.contains("RandomScore"), "{err}");
+    assert!(err.contains("RandomFitScore"), "{err}");
     assert!(!out.exists());
     // The same file named by a scenario's spec.scheduler.config.
     let scen = d.path().join("s.yaml");
@@ -85,10 +85,12 @@ fn a_config_enabling_an_unknown_gpu_plugin_is_exit_2() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains(&format!("{}:13:", cfg.display())), "{err}");
-    // A correctly named GPU plugin is accepted.
-    std::fs::write(&cfg, gpu_config("FGDScore")).unwrap();
-    let o = kubetwin(&["run", scen.to_str().unwrap(), "--no-report"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Correctly named GPU plugins are accepted (RandomScore included).
+    for name in ["FGDScore", "RandomScore"] {
+        std::fs::write(&cfg, gpu_config(name)).unwrap();
+        let o = kubetwin(&["run", scen.to_str().unwrap(), "--no-report"]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+    }
 }
 
 #[test]
