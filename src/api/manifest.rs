@@ -33,7 +33,8 @@ pub struct SourceDoc {
 }
 
 impl SourceDoc {
-    /// An [`InputError`] at `field` (a path relative to the object) in this document.
+    /// An [`InputError`] at `field` (a path relative to the object) in this document;
+    /// for a list item the reported field is the full path (`items[7].spec.replicas`).
     pub fn error(&self, field: &str, message: impl Into<String>) -> InputError {
         let full = match self.item {
             Some(i) if field.is_empty() => format!("items[{i}]"),
@@ -42,7 +43,7 @@ impl SourceDoc {
         };
         let (line, column) = location::locate(&self.text, &full).unwrap_or((1, 1));
         let file_line = self.first_line + line - 1;
-        InputError::at(&self.file, file_line, column, field, message)
+        InputError::at(&self.file, file_line, column, &full, message)
             .with_source_lines(&self.text, self.first_line)
     }
 
@@ -433,6 +434,9 @@ fn load_list(source: &SourceDoc, out: &mut LoadResult) -> Result<(), InputError>
     }
     let headers: ListHeaders =
         serde_saphyr::from_str(&source.text).map_err(|e| yaml_error(source, &e, "items"))?;
+    // One pass for the items' lines: locating each skipped item separately would
+    // re-read the whole document per item (quadratic on a large cluster dump).
+    let item_lines = location::list_item_lines(&source.text);
     let mut plan = Vec::new();
     for (i, h) in headers.items.iter().enumerate() {
         let item_src = SourceDoc {
@@ -445,9 +449,14 @@ fn load_list(source: &SourceDoc, out: &mut LoadResult) -> Result<(), InputError>
         match classify(av, k) {
             KindMatch::Modelled => plan.push(Some(k.to_string())),
             KindMatch::Unmodelled => {
+                let line = if item_lines.len() == headers.items.len() {
+                    source.first_line + item_lines[i] - 1
+                } else {
+                    item_src.line()
+                };
                 out.warnings.push(Warning {
                     file: source.file.to_string(),
-                    line: item_src.line(),
+                    line,
                     message: format!("skipping {av}/{k}: kind not modelled by kubetwin"),
                 });
                 plan.push(None);
@@ -472,20 +481,8 @@ fn load_list(source: &SourceDoc, out: &mut LoadResult) -> Result<(), InputError>
     });
     let wires = match wires {
         Ok(w) => w,
-        Err(e) => {
-            let item = location::parse_path(&path).get(1).and_then(|s| match s {
-                location::PathSeg::Index(i) => Some(*i),
-                _ => None,
-            });
-            let field = match item {
-                Some(i) => path
-                    .strip_prefix(&format!("items[{i}]."))
-                    .unwrap_or(&path)
-                    .to_string(),
-                None => path.clone(),
-            };
-            return Err(yaml_error(source, &e, &field));
-        }
+        // The field keeps its `items[i].` prefix, naming the item.
+        Err(e) => return Err(yaml_error(source, &e, &path)),
     };
     for (i, w) in wires.into_iter().enumerate() {
         if let Some(w) = w {

@@ -8,6 +8,7 @@ pub mod compare;
 pub mod experiment;
 pub mod explain;
 pub mod get;
+pub mod import;
 pub mod run;
 pub mod sweep;
 pub mod validate;
@@ -107,6 +108,9 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Merge `sweep --shard` directories into one sweep report.
     Merge(sweep::MergeArgs),
+    /// Import a cluster (a `kubectl get ... -A -o yaml` dump, or the ByteDance M3
+    /// snapshot) as a digital twin scenario.
+    Import(import::ImportArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -187,5 +191,6 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Explain(args) => explain::explain(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
+        Command::Import(args) => import::import(&args),
     }
 }

@@ -14,6 +14,7 @@ mod explain;
 mod gpu_fragmentation;
 mod gpu_scheduling;
 mod hpa;
+mod import;
 mod invariants;
 mod load;
 mod preemption;

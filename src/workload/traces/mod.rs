@@ -1,3 +1,4 @@
 //! Readers for public cluster traces.
 
+pub mod bytedance;
 pub mod openb;
