@@ -96,7 +96,11 @@ pub fn import(args: &ImportArgs) -> Result<i32, Error> {
                 .and_then(|s| s.to_str())
                 .map(|s| format!("bytedance-{s}"))
                 .unwrap_or_else(|| "bytedance".into());
-            (t, stem, format!("kubetwin import --bytedance {}", d.display()))
+            (
+                t,
+                stem,
+                format!("kubetwin import --bytedance {}", d.display()),
+            )
         }
         (None, None) => return Err(Error::Usage("give -f DUMP or --bytedance PATH".into())),
     };
@@ -106,8 +110,7 @@ pub fn import(args: &ImportArgs) -> Result<i32, Error> {
         (None, None) => return Err(Error::Usage("give -o FILE or --out-dir DIR".into())),
     };
     let name = args.name.clone().unwrap_or_else(|| default_name(&stem));
-    crate::api::convert::validate_name(&name)
-        .map_err(|e| Error::Usage(format!("--name: {e}")))?;
+    crate::api::convert::validate_name(&name).map_err(|e| Error::Usage(format!("--name: {e}")))?;
     print_warnings(&twin);
     let w = twin::write(&twin, &dest, &name, duration, &command)?;
     let s = &w.summary;

@@ -211,18 +211,30 @@ pub fn import_str(text: &str, file: &str, opts: &BytedanceOptions) -> Result<Twi
                 format!("duplicate machine {:?}", m.machine_ip),
             ));
         }
-        crate::api::convert::validate_name(&m.machine_ip).map_err(|msg| {
-            err(&m.machine_ip, machines_at, &format!("{f}.MachineIP"), msg)
-        })?;
-        let cpu = share(m.total_cpu, &format!("{f}.TotalCPU"), &m.machine_ip, machines_at)?;
-        let mem = share(m.total_mem, &format!("{f}.TotalMem"), &m.machine_ip, machines_at)?;
+        crate::api::convert::validate_name(&m.machine_ip)
+            .map_err(|msg| err(&m.machine_ip, machines_at, &format!("{f}.MachineIP"), msg))?;
+        let cpu = share(
+            m.total_cpu,
+            &format!("{f}.TotalCPU"),
+            &m.machine_ip,
+            machines_at,
+        )?;
+        let mem = share(
+            m.total_mem,
+            &format!("{f}.TotalMem"),
+            &m.machine_ip,
+            machines_at,
+        )?;
         for c in &m.initial_deploying_containers {
             if let Some(prev) = placement.insert(c, &m.machine_ip) {
                 return Err(err(
                     c,
                     machines_at,
                     &format!("{f}.InitialDeployingContainers"),
-                    format!("container {c:?} is placed on both {prev} and {}", m.machine_ip),
+                    format!(
+                        "container {c:?} is placed on both {prev} and {}",
+                        m.machine_ip
+                    ),
                 ));
             }
         }
@@ -292,11 +304,13 @@ pub fn import_str(text: &str, file: &str, opts: &BytedanceOptions) -> Result<Twi
                         ));
                     }
                 }
-                Some(json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-                    "nodeSelectorTerms": [{"matchExpressions": [{
-                        "key": "kubernetes.io/hostname", "operator": "In", "values": list,
-                    }]}],
-                }}}))
+                Some(
+                    json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                        "nodeSelectorTerms": [{"matchExpressions": [{
+                            "key": "kubernetes.io/hostname", "operator": "In", "values": list,
+                        }]}],
+                    }}}),
+                )
             }
         };
         let hash = template_hash(&s.service);
@@ -488,13 +502,20 @@ mod tests {
 
     #[test]
     fn errors_name_the_line() {
-        let bad = SMALL.replace("\"Container2\"]}\n ],\n \"TrafficList\"", "\"Container9\"]}\n ],\n \"TrafficList\"");
+        let bad = SMALL.replace(
+            "\"Container2\"]}\n ],\n \"TrafficList\"",
+            "\"Container9\"]}\n ],\n \"TrafficList\"",
+        );
         let e = import_str(&bad, "m.json", &BytedanceOptions::default()).unwrap_err();
         let msg = e.to_string();
         assert!(msg.contains("m.json:10:"), "{msg}");
         assert!(msg.contains("Container9"), "{msg}");
-        let e = import_str("{\"ServiceList\": [", "m.json", &BytedanceOptions::default())
-            .unwrap_err();
+        let e = import_str(
+            "{\"ServiceList\": [",
+            "m.json",
+            &BytedanceOptions::default(),
+        )
+        .unwrap_err();
         assert!(e.to_string().starts_with("m.json:1:"), "{e}");
         let neg = SMALL.replace("\"RequestCPU\": 0.2", "\"RequestCPU\": -0.2");
         let e = import_str(&neg, "m.json", &BytedanceOptions::default()).unwrap_err();

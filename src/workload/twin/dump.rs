@@ -175,7 +175,9 @@ pub fn import(text: &str, file: &str) -> Result<Twin, Error> {
                         )
                         .into());
                 }
-                owners(&mut meta, &who, ns, &defined, &mut |m| warn(&mut twin, i, m));
+                owners(&mut meta, &who, ns, &defined, &mut |m| {
+                    warn(&mut twin, i, m)
+                });
                 if let Some(spec) = item.get("spec").and_then(Value::as_object) {
                     for k in spec.keys() {
                         if !MODELLED_POD_SPEC.contains(&k.as_str()) {
@@ -225,11 +227,17 @@ pub fn import(text: &str, file: &str) -> Result<Twin, Error> {
             }
             o => {
                 if matches!(o, Object::ReplicaSet(_)) {
-                    owners(&mut meta, &who, ns, &defined, &mut |m| warn(&mut twin, i, m));
+                    owners(&mut meta, &who, ns, &defined, &mut |m| {
+                        warn(&mut twin, i, m)
+                    });
                 }
                 match o {
-                    Object::ReplicaSet(r) => note_class(&r.template.spec, None, i, &defined, &mut classes),
-                    Object::Deployment(d) => note_class(&d.template.spec, None, i, &defined, &mut classes),
+                    Object::ReplicaSet(r) => {
+                        note_class(&r.template.spec, None, i, &defined, &mut classes)
+                    }
+                    Object::Deployment(d) => {
+                        note_class(&d.template.spec, None, i, &defined, &mut classes)
+                    }
                     _ => {}
                 }
                 obj.insert("metadata".into(), Value::Object(meta));
@@ -285,7 +293,12 @@ fn read_raw(text: &str, file: &str) -> Result<Value, Error> {
             .map(|l| (l.line() as usize, l.column() as usize))
             .unwrap_or((1, 1));
         let msg = e.without_snippet().to_string();
-        let msg = msg.split(" at line ").next().unwrap_or(&msg).trim().to_string();
+        let msg = msg
+            .split(" at line ")
+            .next()
+            .unwrap_or(&msg)
+            .trim()
+            .to_string();
         InputError::at(
             file,
             line,
@@ -328,9 +341,7 @@ fn clean_meta(meta: Option<&Value>, node: bool) -> Map<String, Value> {
             out.insert(k.into(), v.clone());
         }
     }
-    if !node
-        && let Some(Value::Object(a)) = m.get("annotations")
-    {
+    if !node && let Some(Value::Object(a)) = m.get("annotations") {
         let kept: Map<String, Value> = a
             .iter()
             .filter(|(k, _)| k.as_str() != LAST_APPLIED)

@@ -139,7 +139,11 @@ impl Twin {
         ));
         s.push_str("#\n# Nodes by zone (crashNode each of them to lose a zone):\n");
         for (zone, nodes) in &summary.zones {
-            let zone = if zone.is_empty() { "(no zone label)" } else { zone };
+            let zone = if zone.is_empty() {
+                "(no zone label)"
+            } else {
+                zone
+            };
             let shown: Vec<&str> = nodes.iter().take(12).map(String::as_str).collect();
             let more = if nodes.len() > shown.len() {
                 format!(" ... ({} nodes)", nodes.len())
