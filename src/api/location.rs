@@ -135,7 +135,8 @@ impl<'de> Deserialize<'de> for YNode {
 /// document `doc` (the key's position for mapping entries), or `None` when the document
 /// cannot be read.
 pub fn locate(doc: &str, path: &str) -> Option<(usize, usize)> {
-    let root: Spanned<YNode> = serde_saphyr::from_str(doc).ok()?;
+    let root: Spanned<YNode> =
+        serde_saphyr::from_str_with_options(doc, super::manifest::yaml_options(doc)).ok()?;
     let segs = parse_path(path);
     let mut best = (
         root.referenced.line() as usize,

@@ -19,6 +19,21 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// Parser options whose resource budget grows with the input: serde-saphyr's defaults
+/// (250,000 nodes, 1,000,000 events, 64 MiB of scalars) refuse a cluster dump of a few
+/// thousand pods. The limits stay linear in the text's size, so they still stop
+/// alias bombs.
+pub fn yaml_options(text: &str) -> serde_saphyr::Options {
+    let n = text.len();
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = budget.max_nodes.max(n / 2);
+    budget.max_events = budget.max_events.max(n);
+    budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(n);
+    let mut o = serde_saphyr::Options::default();
+    o.budget = Some(budget);
+    o
+}
+
 /// Where an object came from, so later errors (duplicates, actions) can point at it.
 #[derive(Debug, Clone)]
 pub struct SourceDoc {
@@ -270,11 +285,14 @@ fn yaml_error(source: &SourceDoc, e: &serde_saphyr::Error, field: &str) -> Input
 }
 
 fn load_document(source: &SourceDoc, out: &mut LoadResult) -> Result<(), InputError> {
-    let header: Header = serde_saphyr::from_str(&source.text).map_err(|e| {
-        let mut err = yaml_error(source, &e, "");
-        err.message = format!("malformed YAML: {}", err.message);
-        err
-    })?;
+    let header: Header =
+        serde_saphyr::from_str_with_options(&source.text, yaml_options(&source.text)).map_err(
+            |e| {
+                let mut err = yaml_error(source, &e, "");
+                err.message = format!("malformed YAML: {}", err.message);
+                err
+            },
+        )?;
     let (Some(api_version), Some(kind)) = (header.api_version.clone(), header.kind.clone()) else {
         let field = if header.api_version.is_none() {
             "apiVersion"
@@ -370,15 +388,16 @@ fn deserialize_kind(
         KindMatch::Modelled => {}
     }
     let mut path = String::new();
-    let result = serde_saphyr::with_deserializer_from_str(text, |de| {
-        let mut track = serde_path_to_error::Track::new();
-        let tracked = serde_path_to_error::Deserializer::new(de, &mut track);
-        let r = WireSeed { kind }.deserialize(tracked);
-        if r.is_err() {
-            path = track.path().to_string();
-        }
-        r
-    });
+    let result =
+        serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(text), |de| {
+            let mut track = serde_path_to_error::Track::new();
+            let tracked = serde_path_to_error::Deserializer::new(de, &mut track);
+            let r = WireSeed { kind }.deserialize(tracked);
+            if r.is_err() {
+                path = track.path().to_string();
+            }
+            r
+        });
     match result {
         Ok(w) => Ok(Typed::Known(w)),
         Err(e) => {
@@ -433,7 +452,8 @@ fn load_list(source: &SourceDoc, out: &mut LoadResult) -> Result<(), InputError>
         items: Vec<Header>,
     }
     let headers: ListHeaders =
-        serde_saphyr::from_str(&source.text).map_err(|e| yaml_error(source, &e, "items"))?;
+        serde_saphyr::from_str_with_options(&source.text, yaml_options(&source.text))
+            .map_err(|e| yaml_error(source, &e, "items"))?;
     // One pass for the items' lines: locating each skipped item separately would
     // re-read the whole document per item (quadratic on a large cluster dump).
     let item_lines = location::list_item_lines(&source.text);
@@ -470,15 +490,19 @@ fn load_list(source: &SourceDoc, out: &mut LoadResult) -> Result<(), InputError>
         }
     }
     let mut path = String::new();
-    let wires = serde_saphyr::with_deserializer_from_str(&source.text, |de| {
-        let mut track = serde_path_to_error::Track::new();
-        let tracked = serde_path_to_error::Deserializer::new(de, &mut track);
-        let r = ListSeed { plan: &plan }.deserialize(tracked);
-        if r.is_err() {
-            path = track.path().to_string();
-        }
-        r
-    });
+    let wires = serde_saphyr::with_deserializer_from_str_with_options(
+        &source.text,
+        yaml_options(&source.text),
+        |de| {
+            let mut track = serde_path_to_error::Track::new();
+            let tracked = serde_path_to_error::Deserializer::new(de, &mut track);
+            let r = ListSeed { plan: &plan }.deserialize(tracked);
+            if r.is_err() {
+                path = track.path().to_string();
+            }
+            r
+        },
+    );
     let wires = match wires {
         Ok(w) => w,
         // The field keeps its `items[i].` prefix, naming the item.

@@ -287,27 +287,28 @@ pub fn import(text: &str, file: &str) -> Result<Twin, Error> {
 
 /// The dump as plain values; it must be one `kind: List` document.
 fn read_raw(text: &str, file: &str) -> Result<Value, Error> {
-    let value: Value = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line() as usize, l.column() as usize))
-            .unwrap_or((1, 1));
-        let msg = e.without_snippet().to_string();
-        let msg = msg
-            .split(" at line ")
-            .next()
-            .unwrap_or(&msg)
-            .trim()
-            .to_string();
-        InputError::at(
-            file,
-            line,
-            column,
-            "",
-            format!("malformed YAML: {msg} (a truncated dump?)"),
-        )
-        .with_source(text)
-    })?;
+    let value: Value = serde_saphyr::from_str_with_options(text, manifest::yaml_options(text))
+        .map_err(|e| {
+            let (line, column) = e
+                .location()
+                .map(|l| (l.line() as usize, l.column() as usize))
+                .unwrap_or((1, 1));
+            let msg = e.without_snippet().to_string();
+            let msg = msg
+                .split(" at line ")
+                .next()
+                .unwrap_or(&msg)
+                .trim()
+                .to_string();
+            InputError::at(
+                file,
+                line,
+                column,
+                "",
+                format!("malformed YAML: {msg} (a truncated dump?)"),
+            )
+            .with_source(text)
+        })?;
     let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
     let is_list = kind == "List"
         || (kind.ends_with("List")
