@@ -99,8 +99,34 @@ fn convert_meta(m: meta::ObjectMeta, namespaced: bool, allow_generate: bool) -> 
         generation: 1,
         labels: m.labels.unwrap_or_default(),
         annotations: m.annotations.unwrap_or_default(),
+        owners: owner_references(m.owner_references),
         ..ObjectMeta::default()
     })
+}
+
+/// `metadata.ownerReferences` naming modelled owner kinds (ReplicaSet,
+/// ReplicationController, Deployment), as in a cluster dump. The owner's uid is
+/// resolved by name when the object is created (`Uid(0)` until then); references to
+/// kinds kubetwin does not model (DaemonSet, StatefulSet, Job, Node) are dropped, so
+/// such pods are standalone.
+fn owner_references(refs: Option<Vec<meta::OwnerReference>>) -> Vec<OwnerRef> {
+    refs.unwrap_or_default()
+        .into_iter()
+        .filter_map(|r| {
+            let kind = match (r.api_version.as_str(), r.kind.as_str()) {
+                ("apps/v1", "ReplicaSet") => Kind::ReplicaSet,
+                ("apps/v1", "Deployment") => Kind::Deployment,
+                ("v1", "ReplicationController") => Kind::ReplicationController,
+                _ => return None,
+            };
+            Some(OwnerRef {
+                kind,
+                name: r.name,
+                uid: Uid(0),
+                controller: r.controller.unwrap_or(false),
+            })
+        })
+        .collect()
 }
 
 fn parse_quantity(field: &str, q: &str) -> R<Quantity> {
@@ -960,7 +986,50 @@ pub fn pod(o: core::Pod) -> R<Object> {
         return err("spec", "pod spec is required");
     };
     let spec = pod_spec("spec", spec, false)?;
-    Ok(Object::Pod(Box::new(Pod::new(meta, spec))))
+    let mut pod = Pod::new(meta, spec);
+    if let Some(status) = o.status {
+        running_status(&mut pod, status);
+    }
+    Ok(Object::Pod(Box::new(pod)))
+}
+
+/// A bound pod whose dumped status says it is Running starts the simulation running:
+/// phase Running since time zero, Ready as its `Ready` condition says, containers
+/// running with their restart counts (the kubelet adopts it without starting it
+/// again). Any other status is ignored: the pod starts from scratch.
+fn running_status(pod: &mut Pod, status: core::PodStatus) {
+    use crate::engine::SimTime;
+    if pod.spec.node_name.is_empty() || status.phase.as_deref() != Some("Running") {
+        return;
+    }
+    let conditions = status.conditions.unwrap_or_default();
+    let ready = conditions
+        .iter()
+        .any(|c| c.type_ == "Ready" && c.status == "True");
+    let restarts: BTreeMap<String, i32> = status
+        .container_statuses
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| (c.name, c.restart_count.max(0)))
+        .collect();
+    let s = &mut pod.status;
+    s.phase = PodPhase::Running;
+    s.scheduled_at = Some(SimTime::ZERO);
+    s.start_time = Some(SimTime::ZERO);
+    s.ready = ready;
+    s.ready_transition = Some(SimTime::ZERO);
+    s.containers = pod
+        .spec
+        .containers
+        .iter()
+        .map(|c| ContainerStatus {
+            name: c.name.clone(),
+            ready,
+            restart_count: restarts.get(&c.name).copied().unwrap_or(0),
+            state: ContainerState::Running(SimTime::ZERO),
+            reason: String::new(),
+        })
+        .collect();
 }
 
 /// Converts a ReplicationController (selector defaults to the template's labels).

@@ -135,7 +135,8 @@ impl<'de> Deserialize<'de> for YNode {
 /// document `doc` (the key's position for mapping entries), or `None` when the document
 /// cannot be read.
 pub fn locate(doc: &str, path: &str) -> Option<(usize, usize)> {
-    let root: Spanned<YNode> = serde_saphyr::from_str(doc).ok()?;
+    let root: Spanned<YNode> =
+        serde_saphyr::from_str_with_options(doc, super::manifest::yaml_options(doc)).ok()?;
     let segs = parse_path(path);
     let mut best = (
         root.referenced.line() as usize,
@@ -162,9 +163,53 @@ pub fn locate(doc: &str, path: &str) -> Option<(usize, usize)> {
     Some(best)
 }
 
+/// The 1-based first line of each item of a block-style `items:` sequence at the top
+/// level of a YAML document (as `kubectl get -o yaml` prints a `List`), found in one
+/// pass over the text. Empty when the document has no such sequence (flow style or
+/// JSON): callers then fall back to [`locate`].
+pub fn list_item_lines(doc: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut dash: Option<usize> = None;
+    let mut in_items = false;
+    for (i, line) in doc.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - trimmed.len();
+        if !in_items {
+            if indent == 0 && trimmed.trim_end() == "items:" {
+                in_items = true;
+            }
+            continue;
+        }
+        let is_dash = trimmed == "-" || trimmed.starts_with("- ");
+        match dash {
+            None if is_dash => {
+                dash = Some(indent);
+                out.push(i + 1);
+            }
+            None => break,
+            Some(d) if indent == d && is_dash => out.push(i + 1),
+            Some(d) if indent < d || (indent == d && !is_dash) => break,
+            Some(_) => {}
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_list_item_lines() {
+        let doc = "apiVersion: v1\nitems:\n- kind: Node\n  metadata:\n    name: a\n- kind: Pod\n  spec:\n    containers:\n    - name: c\nkind: List\n";
+        assert_eq!(list_item_lines(doc), vec![3, 6]);
+        let indented = "items:\n  - a: 1\n    b:\n    - 2\n  - a: 3\nkind: List\n";
+        assert_eq!(list_item_lines(indented), vec![2, 5]);
+        assert!(list_item_lines("items: []\nkind: List\n").is_empty());
+    }
 
     #[test]
     fn finds_nested_fields() {

@@ -19,6 +19,21 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// Parser options whose resource budget grows with the input: serde-saphyr's defaults
+/// (250,000 nodes, 1,000,000 events, 64 MiB of scalars) refuse a cluster dump of a few
+/// thousand pods. The limits stay linear in the text's size, so they still stop
+/// alias bombs.
+pub fn yaml_options(text: &str) -> serde_saphyr::Options {
+    let n = text.len();
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = budget.max_nodes.max(n / 2);
+    budget.max_events = budget.max_events.max(n);
+    budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(n);
+    let mut o = serde_saphyr::Options::default();
+    o.budget = Some(budget);
+    o
+}
+
 /// Where an object came from, so later errors (duplicates, actions) can point at it.
 #[derive(Debug, Clone)]
 pub struct SourceDoc {
@@ -33,7 +48,8 @@ pub struct SourceDoc {
 }
 
 impl SourceDoc {
-    /// An [`InputError`] at `field` (a path relative to the object) in this document.
+    /// An [`InputError`] at `field` (a path relative to the object) in this document;
+    /// for a list item the reported field is the full path (`items[7].spec.replicas`).
     pub fn error(&self, field: &str, message: impl Into<String>) -> InputError {
         let full = match self.item {
             Some(i) if field.is_empty() => format!("items[{i}]"),
@@ -42,7 +58,7 @@ impl SourceDoc {
         };
         let (line, column) = location::locate(&self.text, &full).unwrap_or((1, 1));
         let file_line = self.first_line + line - 1;
-        InputError::at(&self.file, file_line, column, field, message)
+        InputError::at(&self.file, file_line, column, &full, message)
             .with_source_lines(&self.text, self.first_line)
     }
 
@@ -269,11 +285,14 @@ fn yaml_error(source: &SourceDoc, e: &serde_saphyr::Error, field: &str) -> Input
 }
 
 fn load_document(source: &SourceDoc, out: &mut LoadResult) -> Result<(), InputError> {
-    let header: Header = serde_saphyr::from_str(&source.text).map_err(|e| {
-        let mut err = yaml_error(source, &e, "");
-        err.message = format!("malformed YAML: {}", err.message);
-        err
-    })?;
+    let header: Header =
+        serde_saphyr::from_str_with_options(&source.text, yaml_options(&source.text)).map_err(
+            |e| {
+                let mut err = yaml_error(source, &e, "");
+                err.message = format!("malformed YAML: {}", err.message);
+                err
+            },
+        )?;
     let (Some(api_version), Some(kind)) = (header.api_version.clone(), header.kind.clone()) else {
         let field = if header.api_version.is_none() {
             "apiVersion"
@@ -369,15 +388,16 @@ fn deserialize_kind(
         KindMatch::Modelled => {}
     }
     let mut path = String::new();
-    let result = serde_saphyr::with_deserializer_from_str(text, |de| {
-        let mut track = serde_path_to_error::Track::new();
-        let tracked = serde_path_to_error::Deserializer::new(de, &mut track);
-        let r = WireSeed { kind }.deserialize(tracked);
-        if r.is_err() {
-            path = track.path().to_string();
-        }
-        r
-    });
+    let result =
+        serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(text), |de| {
+            let mut track = serde_path_to_error::Track::new();
+            let tracked = serde_path_to_error::Deserializer::new(de, &mut track);
+            let r = WireSeed { kind }.deserialize(tracked);
+            if r.is_err() {
+                path = track.path().to_string();
+            }
+            r
+        });
     match result {
         Ok(w) => Ok(Typed::Known(w)),
         Err(e) => {
@@ -432,7 +452,11 @@ fn load_list(source: &SourceDoc, out: &mut LoadResult) -> Result<(), InputError>
         items: Vec<Header>,
     }
     let headers: ListHeaders =
-        serde_saphyr::from_str(&source.text).map_err(|e| yaml_error(source, &e, "items"))?;
+        serde_saphyr::from_str_with_options(&source.text, yaml_options(&source.text))
+            .map_err(|e| yaml_error(source, &e, "items"))?;
+    // One pass for the items' lines: locating each skipped item separately would
+    // re-read the whole document per item (quadratic on a large cluster dump).
+    let item_lines = location::list_item_lines(&source.text);
     let mut plan = Vec::new();
     for (i, h) in headers.items.iter().enumerate() {
         let item_src = SourceDoc {
@@ -445,9 +469,14 @@ fn load_list(source: &SourceDoc, out: &mut LoadResult) -> Result<(), InputError>
         match classify(av, k) {
             KindMatch::Modelled => plan.push(Some(k.to_string())),
             KindMatch::Unmodelled => {
+                let line = if item_lines.len() == headers.items.len() {
+                    source.first_line + item_lines[i] - 1
+                } else {
+                    item_src.line()
+                };
                 out.warnings.push(Warning {
                     file: source.file.to_string(),
-                    line: item_src.line(),
+                    line,
                     message: format!("skipping {av}/{k}: kind not modelled by kubetwin"),
                 });
                 plan.push(None);
@@ -461,31 +490,23 @@ fn load_list(source: &SourceDoc, out: &mut LoadResult) -> Result<(), InputError>
         }
     }
     let mut path = String::new();
-    let wires = serde_saphyr::with_deserializer_from_str(&source.text, |de| {
-        let mut track = serde_path_to_error::Track::new();
-        let tracked = serde_path_to_error::Deserializer::new(de, &mut track);
-        let r = ListSeed { plan: &plan }.deserialize(tracked);
-        if r.is_err() {
-            path = track.path().to_string();
-        }
-        r
-    });
+    let wires = serde_saphyr::with_deserializer_from_str_with_options(
+        &source.text,
+        yaml_options(&source.text),
+        |de| {
+            let mut track = serde_path_to_error::Track::new();
+            let tracked = serde_path_to_error::Deserializer::new(de, &mut track);
+            let r = ListSeed { plan: &plan }.deserialize(tracked);
+            if r.is_err() {
+                path = track.path().to_string();
+            }
+            r
+        },
+    );
     let wires = match wires {
         Ok(w) => w,
-        Err(e) => {
-            let item = location::parse_path(&path).get(1).and_then(|s| match s {
-                location::PathSeg::Index(i) => Some(*i),
-                _ => None,
-            });
-            let field = match item {
-                Some(i) => path
-                    .strip_prefix(&format!("items[{i}]."))
-                    .unwrap_or(&path)
-                    .to_string(),
-                None => path.clone(),
-            };
-            return Err(yaml_error(source, &e, &field));
-        }
+        // The field keeps its `items[i].` prefix, naming the item.
+        Err(e) => return Err(yaml_error(source, &e, &path)),
     };
     for (i, w) in wires.into_iter().enumerate() {
         if let Some(w) = w {

@@ -695,6 +695,9 @@ impl Store {
             Object::PriorityClass(pc) => self.validate_priority_class(pc)?,
             _ => {}
         }
+        if obj.meta().owners.iter().any(|o| o.uid == Uid(0)) {
+            self.resolve_owners(obj.meta_mut());
+        }
         if obj.meta().name.is_empty() {
             let prefix = obj.meta().generate_name.clone();
             if prefix.is_empty() {
@@ -794,6 +797,44 @@ impl Store {
             old: None,
         });
         Ok((kind, id))
+    }
+
+    /// Fills the uid of owner references loaded from manifests (a cluster dump names
+    /// its owners, whose uids are the store's own here) by the owner's kind and name in
+    /// the object's namespace; a reference to an owner that does not exist is dropped
+    /// (the object is an orphan, which its controller may adopt by selector).
+    fn resolve_owners(&self, meta: &mut ObjectMeta) {
+        let ns = meta.namespace.clone();
+        meta.owners.retain_mut(|o| {
+            if o.uid != Uid(0) {
+                return true;
+            }
+            let uid = match o.kind {
+                Kind::ReplicaSet => self
+                    .replicasets
+                    .id_of(&ns, &o.name)
+                    .and_then(|id| self.replicasets.get(id))
+                    .map(|r| r.meta.uid),
+                Kind::ReplicationController => self
+                    .rcs
+                    .id_of(&ns, &o.name)
+                    .and_then(|id| self.rcs.get(id))
+                    .map(|r| r.meta.uid),
+                Kind::Deployment => self
+                    .deployments
+                    .id_of(&ns, &o.name)
+                    .and_then(|id| self.deployments.get(id))
+                    .map(|d| d.meta.uid),
+                _ => None,
+            };
+            match uid {
+                Some(u) => {
+                    o.uid = u;
+                    true
+                }
+                None => false,
+            }
+        });
     }
 
     /// The id of a named object of any kind.

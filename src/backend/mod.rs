@@ -57,6 +57,19 @@ pub trait Backend {
         now: SimTime,
         out: &mut Vec<(SimTime, ContainerEvent)>,
     );
+    /// Takes over a pod whose containers were already running when the run began (a
+    /// pod imported from a cluster dump): no image pull, no start latency; the
+    /// `Started` event is due at `now`. The default starts it as usual.
+    fn adopt(
+        &mut self,
+        pod: u32,
+        p: &Pod,
+        node: &str,
+        now: SimTime,
+        out: &mut Vec<(SimTime, ContainerEvent)>,
+    ) {
+        self.start(pod, p, node, 0, now, out);
+    }
     /// Asks a pod's containers to stop (SIGTERM, then SIGKILL after `grace_seconds`).
     fn stop(
         &mut self,

@@ -306,6 +306,27 @@ impl Backend for SimBackend {
         }
     }
 
+    fn adopt(
+        &mut self,
+        pod: u32,
+        p: &Pod,
+        _node: &str,
+        now: SimTime,
+        out: &mut Vec<(SimTime, ContainerEvent)>,
+    ) {
+        let b = Behaviour::from_annotations(&p.meta.annotations).unwrap_or_default();
+        let ev = |kind| ContainerEvent {
+            pod,
+            uid: p.meta.uid,
+            attempt: 0,
+            kind,
+        };
+        out.push((now, ev(ContainerEventKind::Started)));
+        if let Some(run) = b.run_duration {
+            out.push((now + run, ev(ContainerEventKind::Exited(b.exit_code))));
+        }
+    }
+
     fn stop(
         &mut self,
         pod: u32,

@@ -8,6 +8,7 @@ pub mod compare;
 pub mod experiment;
 pub mod explain;
 pub mod get;
+pub mod import;
 pub mod run;
 pub mod swarm;
 pub mod sweep;
@@ -114,6 +115,9 @@ pub enum Command {
     /// Inject a fault mix drawn from each seed, heal it, and require convergence to the
     /// desired state (exit 1 with the reproducing command otherwise).
     Swarm(swarm::SwarmArgs),
+    /// Import a cluster (a `kubectl get ... -A -o yaml` dump, or the ByteDance M3
+    /// snapshot) as a digital twin scenario.
+    Import(import::ImportArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -197,5 +201,6 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
         Command::Swarm(args) => swarm::swarm(&args),
+        Command::Import(args) => import::import(&args),
     }
 }

@@ -9,6 +9,7 @@ pub mod scenario;
 pub mod scheduler_bench;
 pub mod stream;
 pub mod traces;
+pub mod twin;
 
 pub use expectation::{Expectation, ExpectationResult};
 pub use scenario::{Action, Scenario, TimedAction};

@@ -146,6 +146,9 @@ struct ManifestRef {
     path: Option<Spanned<String>>,
     #[serde(default)]
     inline: Option<Spanned<String>>,
+    /// A ByteDance cluster snapshot (file or dataset directory), imported as a twin.
+    #[serde(default)]
+    bytedance: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -862,6 +865,24 @@ impl Ctx<'_> {
     }
 
     fn manifests(&self, m: &ManifestRef, field: &str) -> Result<manifest::LoadResult, Error> {
+        if let Some(b) = &m.bytedance {
+            if m.path.is_some() || m.inline.is_some() {
+                return Err(self
+                    .err_at(b, field, "give one of path, inline or bytedance")
+                    .into());
+            }
+            let path = self.base.join(&b.value);
+            if !path.exists() {
+                return Err(self
+                    .err_at(
+                        b,
+                        &format!("{field}.bytedance"),
+                        format!("no such file or directory: {}", path.display()),
+                    )
+                    .into());
+            }
+            return super::traces::bytedance::load_manifests(&path);
+        }
         match (&m.path, &m.inline) {
             (Some(p), None) => {
                 let path = self.base.join(&p.value);

@@ -15,6 +15,7 @@ mod faults;
 mod gpu_fragmentation;
 mod gpu_scheduling;
 mod hpa;
+mod import;
 mod invariants;
 mod load;
 mod preemption;

@@ -61,6 +61,9 @@ struct PodRun {
     ready: bool,
     /// Whether a readiness-flapping fault holds the pod not ready.
     flapped: bool,
+    /// The pod was already running when the run began (imported from a cluster dump):
+    /// its first start keeps the dumped Ready state and records no `Started` event.
+    adopted: bool,
 }
 
 /// Image pull back-off bounds (pkg/kubelet: flowcontrol.NewBackOff(10s, 300s)).
@@ -306,8 +309,17 @@ impl Controller for Kubelet {
                     incarnation: self.backend.borrow().node_incarnation(&node),
                     ready: false,
                     flapped: false,
+                    adopted: p.status.phase == PodPhase::Running,
                 },
             );
+            if p.status.phase == PodPhase::Running {
+                // Already running in the API (a cluster snapshot): the kubelet finds its
+                // containers up, as after a kubelet restart, and keeps the pod's status.
+                self.backend
+                    .borrow_mut()
+                    .adopt(id, p, &node, now, &mut ctx.out.container_events);
+                return Next::Done;
+            }
             self.backend
                 .borrow_mut()
                 .start(id, p, &node, 0, now, &mut ctx.out.container_events);
@@ -444,8 +456,10 @@ impl Controller for Kubelet {
                 }
                 let (ready_at, kill_at) = self.probe_schedule(p, run.admitted_at, now);
                 // Ready at once without probes; later after a readiness probe or warm-up.
-                let ready_now = ready_at.is_some_and(|t| t <= now);
-                let ready_at = ready_at.filter(|t| *t > now);
+                // An adopted pod that was Ready stays Ready.
+                let adopted_ready = run.adopted && run.attempt == 0 && p.status.ready;
+                let ready_now = adopted_ready || ready_at.is_some_and(|t| t <= now);
+                let ready_at = ready_at.filter(|t| *t > now && !adopted_ready);
                 let r = self.runs.get_mut(&ev.pod).expect("exists");
                 r.state = RunState::Running;
                 r.ready_at = ready_at;
@@ -460,14 +474,16 @@ impl Controller for Kubelet {
                         set_ready(p, true, now);
                     }
                 });
-                ctx.store
-                    .record_event(now, Kind::Pod, &ns, &name, "Started", || {
-                        if restarted {
-                            "Restarted container".into()
-                        } else {
-                            "Started container".into()
-                        }
-                    });
+                if !(run.adopted && run.attempt == 0) {
+                    ctx.store
+                        .record_event(now, Kind::Pod, &ns, &name, "Started", || {
+                            if restarted {
+                                "Restarted container".into()
+                            } else {
+                                "Started container".into()
+                            }
+                        });
+                }
                 let next = [ready_at, kill_at.map(|k| k.0)].into_iter().flatten().min();
                 if let Some(at) = next {
                     ctx.requeue_at(at, key);

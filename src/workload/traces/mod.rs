@@ -1,5 +1,6 @@
 //! Readers for public cluster traces.
 
+pub mod bytedance;
 pub mod dlrm;
 pub mod kubetwin;
 pub mod openb;

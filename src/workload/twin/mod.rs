@@ -1,0 +1,332 @@
+//! Digital twins: a scenario whose initial state is a real cluster. A twin is built
+//! from a `kubectl get nodes,pods,deployments,replicasets,hpa,pdb,services -A -o yaml`
+//! dump ([`dump`]) or from a published cluster snapshot (the ByteDance M3 data,
+//! [`crate::workload::traces::bytedance`]) as a list of cleaned Kubernetes objects in
+//! creation order: Nodes with their capacity, labels and taints, workloads with their
+//! owner references, pods bound where they run and, when their status says so,
+//! Running and Ready at time zero (the kubelet adopts them without starting them
+//! again). It is written as a manifests file (plain Kubernetes YAML) and a scenario
+//! with an empty timeline that names it, so what-ifs are timeline entries added to the
+//! scenario. See `docs/import.md`.
+
+pub mod dump;
+
+use crate::api::manifest::{self, Loaded};
+use crate::api::objects::Object;
+use crate::engine::SimDuration;
+use crate::error::Error;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A non-fatal problem found while building a twin, located in its source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TwinWarning {
+    /// The source file.
+    pub file: String,
+    /// 1-based line (of the item the warning is about).
+    pub line: usize,
+    /// What was dropped or changed, naming the item (`items[9] v1/Endpoints default/web`).
+    pub message: String,
+}
+
+impl fmt::Display for TwinWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: warning: {}", self.file, self.line, self.message)
+    }
+}
+
+/// A cluster's initial state as cleaned Kubernetes objects.
+#[derive(Debug, Clone, Default)]
+pub struct Twin {
+    /// Where it came from (a file name), for the scenario's header.
+    pub source: String,
+    /// The objects, in creation order (Nodes and PriorityClasses first, then workloads
+    /// before the pods they own).
+    pub objects: Vec<Value>,
+    /// What was skipped or changed.
+    pub warnings: Vec<TwinWarning>,
+}
+
+/// How to write a twin's scenario.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// `metadata.name` of the scenario (the report directory's name).
+    pub name: String,
+    /// `spec.duration`.
+    pub duration: SimDuration,
+    /// The manifests file name, relative to the scenario.
+    pub manifests_file: String,
+    /// The command that generated it (for the header comment).
+    pub command: String,
+}
+
+/// Counts and the fullest nodes of a twin, from its validated objects.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TwinSummary {
+    /// Nodes.
+    pub nodes: usize,
+    /// Pods (bound or not).
+    pub pods: usize,
+    /// Pods bound to a node.
+    pub bound_pods: usize,
+    /// Pods Running at time zero.
+    pub running_pods: usize,
+    /// Deployments.
+    pub deployments: usize,
+    /// ReplicaSets and ReplicationControllers.
+    pub replica_sets: usize,
+    /// Services, HPAs and PDBs.
+    pub others: usize,
+    /// Node names per `topology.kubernetes.io/zone` (`""`: no zone label).
+    pub zones: BTreeMap<String, Vec<String>>,
+    /// (node, requested CPU / allocatable CPU in per mille, pods), fullest first.
+    pub busiest: Vec<(String, u64, usize)>,
+}
+
+/// The zone label.
+pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
+
+impl Twin {
+    /// The manifests file: one YAML document per object.
+    pub fn manifests_yaml(&self) -> Result<String, Error> {
+        let mut out = String::with_capacity(self.objects.len() * 1024);
+        out.push_str(&format!(
+            "# Cluster objects imported by kubetwin from {} ({} objects).\n",
+            self.source,
+            self.objects.len()
+        ));
+        for o in &self.objects {
+            out.push_str("---\n");
+            let doc = serde_saphyr::to_string(o)
+                .map_err(|e| Error::Internal(format!("writing manifests: {e}")))?;
+            out.push_str(&doc);
+            if !doc.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+        Ok(out)
+    }
+
+    /// Loads the manifests back through the ordinary loader (defaults, validation), as
+    /// `kubetwin run` will: a twin that does not load is an internal error.
+    pub fn validate(&self, manifests: &str, file: &str) -> Result<Vec<Loaded>, Error> {
+        let r = manifest::load_str(manifests, file, 1)?;
+        manifest::check_duplicates(&r.objects)?;
+        Ok(r.objects)
+    }
+
+    /// The scenario text: an empty timeline over `opts.duration`, with the twin's
+    /// nodes by zone and fullest nodes in comments, as starting points for what-ifs.
+    pub fn scenario_yaml(&self, opts: &RenderOptions, summary: &TwinSummary) -> String {
+        let q = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"));
+        let mut s = String::new();
+        s.push_str(&format!(
+            "# Digital twin generated by `{}`.\n# Source: {}\n",
+            opts.command, self.source
+        ));
+        s.push_str(&format!(
+            "# {} nodes, {} pods ({} bound, {} running at time zero), {} deployments, {} replica sets, {} services/HPAs/PDBs.\n",
+            summary.nodes,
+            summary.pods,
+            summary.bound_pods,
+            summary.running_pods,
+            summary.deployments,
+            summary.replica_sets,
+            summary.others
+        ));
+        s.push_str("#\n# Nodes by zone (crashNode each of them to lose a zone):\n");
+        for (zone, nodes) in &summary.zones {
+            let zone = if zone.is_empty() {
+                "(no zone label)"
+            } else {
+                zone
+            };
+            let shown: Vec<&str> = nodes.iter().take(12).map(String::as_str).collect();
+            let more = if nodes.len() > shown.len() {
+                format!(" ... ({} nodes)", nodes.len())
+            } else {
+                String::new()
+            };
+            s.push_str(&format!("#   {zone}: {}{more}\n", shown.join(", ")));
+        }
+        s.push_str("# Fullest nodes by requested CPU:\n");
+        for (node, permille, pods) in summary.busiest.iter().take(5) {
+            s.push_str(&format!(
+                "#   {node}: {}.{}% of allocatable CPU, {pods} pods\n",
+                permille / 10,
+                permille % 10
+            ));
+        }
+        let example = summary
+            .busiest
+            .first()
+            .map(|b| b.0.clone())
+            .unwrap_or_else(|| "NODE".into());
+        s.push_str(&format!(
+            "#\n# What-ifs are timeline entries (see docs/import.md), for example:\n#   timeline:\n#   - at: 1m\n#     drain: {{node: {}}}\n",
+            q(&example)
+        ));
+        s.push_str(&format!(
+            "apiVersion: kubetwin.dev/v1alpha1\nkind: Scenario\nmetadata:\n  name: {}\n  description: {}\nspec:\n  seed: 1\n  duration: {}\n  manifests:\n  - path: {}\n  timeline: []\n  expectations: []\n",
+            q(&opts.name),
+            q(&format!("digital twin of {}", self.source)),
+            opts.duration,
+            q(&opts.manifests_file)
+        ));
+        s
+    }
+}
+
+/// Counts, zones and the fullest nodes of validated twin objects.
+pub fn summarize(objects: &[Loaded]) -> TwinSummary {
+    let mut s = TwinSummary::default();
+    let mut alloc: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut used: BTreeMap<&str, (i64, usize)> = BTreeMap::new();
+    for l in objects {
+        match &l.object {
+            Object::Node(n) => {
+                s.nodes += 1;
+                let zone = n.meta.labels.get(ZONE_LABEL).cloned().unwrap_or_default();
+                s.zones.entry(zone).or_default().push(n.meta.name.clone());
+                alloc.insert(&n.meta.name, n.allocatable.cpu_milli);
+            }
+            Object::Pod(p) => {
+                s.pods += 1;
+                if !p.spec.node_name.is_empty() {
+                    s.bound_pods += 1;
+                    let e = used.entry(&p.spec.node_name).or_default();
+                    e.0 += p.requests.cpu_milli;
+                    e.1 += 1;
+                }
+                if p.status.phase == crate::api::PodPhase::Running {
+                    s.running_pods += 1;
+                }
+            }
+            Object::Deployment(_) => s.deployments += 1,
+            Object::ReplicaSet(_) => s.replica_sets += 1,
+            Object::Service(_)
+            | Object::HorizontalPodAutoscaler(_)
+            | Object::PodDisruptionBudget(_) => s.others += 1,
+            _ => {}
+        }
+    }
+    // (name, requested CPU, allocatable CPU, pods), fullest first by the exact ratio;
+    // ties by more pods, then by name.
+    let mut full: Vec<(&str, u128, u128, usize)> = alloc
+        .iter()
+        .map(|(name, a)| {
+            let (cpu, pods) = used.get(name).copied().unwrap_or_default();
+            (*name, cpu.max(0) as u128, (*a).max(1) as u128, pods)
+        })
+        .collect();
+    full.sort_by(|a, b| {
+        (b.1 * a.2)
+            .cmp(&(a.1 * b.2))
+            .then(b.3.cmp(&a.3))
+            .then(a.0.cmp(b.0))
+    });
+    let busiest = full
+        .into_iter()
+        .map(|(name, cpu, a, pods)| (name.to_string(), (cpu * 1000 / a) as u64, pods))
+        .collect();
+    s.busiest = busiest;
+    s
+}
+
+/// Where `kubetwin import` writes.
+#[derive(Debug, Clone)]
+pub enum Destination {
+    /// `-o FILE`: the scenario at FILE, the manifests beside it as
+    /// `<stem>.manifests.yaml`.
+    File(PathBuf),
+    /// `--out-dir DIR`: `DIR/scenario.yaml` and `DIR/manifests.yaml`.
+    Dir(PathBuf),
+}
+
+/// What was written.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// The manifests file.
+    pub manifests: PathBuf,
+    /// What the twin holds.
+    pub summary: TwinSummary,
+}
+
+/// Renders, validates and writes a twin. Nothing is written when validation fails;
+/// files are written to temporaries and renamed into place.
+pub fn write(
+    twin: &Twin,
+    dest: &Destination,
+    name: &str,
+    duration: SimDuration,
+    command: &str,
+) -> Result<Written, Error> {
+    let (scenario_path, manifests_path, manifests_file) = match dest {
+        Destination::File(f) => {
+            let stem = f
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("scenario")
+                .to_string();
+            let file = format!("{stem}.manifests.yaml");
+            let dir = f.parent().map(Path::to_path_buf).unwrap_or_default();
+            (f.clone(), dir.join(&file), file)
+        }
+        Destination::Dir(d) => (
+            d.join("scenario.yaml"),
+            d.join("manifests.yaml"),
+            "manifests.yaml".to_string(),
+        ),
+    };
+    let manifests = twin.manifests_yaml()?;
+    let loaded = twin.validate(&manifests, &manifests_path.display().to_string())?;
+    let summary = summarize(&loaded);
+    let opts = RenderOptions {
+        name: name.to_string(),
+        duration,
+        manifests_file: manifests_file.clone(),
+        command: command.to_string(),
+    };
+    let scenario = twin.scenario_yaml(&opts, &summary);
+    match dest {
+        Destination::File(_) => {
+            write_file_atomically(&manifests_path, &manifests)?;
+            write_file_atomically(&scenario_path, &scenario)?;
+        }
+        Destination::Dir(d) => crate::report::writer::write_dir_atomically(
+            d,
+            ".kubetwin-import-",
+            &[
+                ("scenario.yaml".to_string(), scenario),
+                ("manifests.yaml".to_string(), manifests),
+            ],
+        )?,
+    }
+    Ok(Written {
+        scenario: scenario_path,
+        manifests: manifests_path,
+        summary,
+    })
+}
+
+/// Writes a file through a temporary in the same directory, renamed into place.
+fn write_file_atomically(path: &Path, body: &str) -> Result<(), Error> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".kubetwin-import-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(body.as_bytes())
+        .map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
