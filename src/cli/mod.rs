@@ -74,6 +74,10 @@ pub enum Command {
         /// (kubectl `-l` syntax: `app=web,tier!=db`). Repeatable.
         #[arg(long, value_name = "SELECTOR")]
         explain_labels: Vec<String>,
+        /// Print the run's Markdown summary (`report.md`, for a CI comment) on stdout
+        /// instead of the table.
+        #[arg(long)]
+        markdown: bool,
     },
     /// Validate manifests, scenario files and KubeSchedulerConfiguration files.
     Validate {
@@ -153,6 +157,7 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
             scheduler_config,
             explain,
             explain_labels,
+            markdown,
         } => run::run(
             scenario.as_deref(),
             &run::RunArgs {
@@ -163,6 +168,7 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
                 scheduler_config,
                 explain,
                 explain_labels,
+                markdown,
             },
         ),
         Command::Validate { files, recursive } => validate::validate(&files, recursive),

@@ -34,6 +34,8 @@ pub struct RunArgs {
     pub explain: Vec<String>,
     /// `--explain-labels` values (label selectors).
     pub explain_labels: Vec<String>,
+    /// `--markdown`: print `report.md` instead of the table.
+    pub markdown: bool,
 }
 
 /// The pods `--explain` and `--explain-labels` select (`None`: neither given).
@@ -64,6 +66,7 @@ pub fn run(path: Option<&Path>, args: &RunArgs) -> Result<i32, Error> {
         scheduler_config,
         explain,
         explain_labels,
+        markdown,
     } = args.clone();
     let explain = explain_selector(&explain, &explain_labels)?;
     if explain.is_some() && no_report {
@@ -107,6 +110,7 @@ pub fn run(path: Option<&Path>, args: &RunArgs) -> Result<i32, Error> {
     }
     let summary = crate::report::summary(&result);
     match output {
+        _ if markdown => print!("{}", crate::report::writer::markdown(&result)?),
         Output::Json => println!(
             "{}",
             serde_json::to_string_pretty(&summary).unwrap_or_default()
@@ -177,15 +181,8 @@ fn table(r: &crate::simulation::RunOutput, s: &serde_json::Value) -> String {
         }
     }
     if !r.expectations.is_empty() {
-        out.push_str("\nEXPECTATION                                         RESULT  DETAIL\n");
-        for e in &r.expectations {
-            out.push_str(&format!(
-                "{:<51} {:<7} {}\n",
-                e.expr,
-                if e.passed { "PASS" } else { "FAIL" },
-                e.detail
-            ));
-        }
+        out.push('\n');
+        out.push_str(&crate::report::expectations::text_table(&r.expectations));
     }
     out
 }

@@ -9,7 +9,7 @@
 //!   a new Deployment is not. The rollout completes at the first ReplicaSet journal line
 //!   afterwards where the new ReplicaSet has all its replicas available and every other
 //!   ReplicaSet of the Deployment has none left (spec and status). Annotated as
-//!   `deployment/NAME rollout to RS` and `deployment/NAME rollout complete (RS)`.
+//!   `deployment/NAME rollout started: RS` and `deployment/NAME rollout complete: RS`.
 //! - **Autoscaling**: HPA `SuccessfulRescale` Events (`hpa/NAME: New size: N; reason:
 //!   ...`); cluster-autoscaler `TriggeredScaleUp` Events, one per distinct decision (the
 //!   autoscaler records the same message on every pod that triggered it) as
@@ -112,7 +112,7 @@ fn rollouts(journal: &[JournalEntry]) -> Vec<Annotation> {
                 out.push(Annotation::instant(
                     time(e),
                     AnnotationKind::Rollout,
-                    format!("deployment/{} rollout to {rs}", e.name),
+                    format!("deployment/{} rollout started: {rs}", e.name),
                 ));
             }
             continue;
@@ -148,7 +148,7 @@ fn rollouts(journal: &[JournalEntry]) -> Vec<Annotation> {
             out.push(Annotation::instant(
                 time(e),
                 AnnotationKind::Rollout,
-                format!("deployment/{} rollout complete ({new})", dep.1),
+                format!("deployment/{} rollout complete: {new}", dep.1),
             ));
         }
     }
@@ -287,8 +287,8 @@ mod tests {
         assert_eq!(
             labels(&rollouts(&j)),
             [
-                (60, "deployment/web rollout to web-b".to_string()),
-                (90, "deployment/web rollout complete (web-b)".to_string()),
+                (60, "deployment/web rollout started: web-b".to_string()),
+                (90, "deployment/web rollout complete: web-b".to_string()),
             ]
         );
     }

@@ -118,6 +118,21 @@ pub fn sort(list: &mut [Annotation]) {
     list.sort_by(|a, b| (a.at, a.kind, &a.label, a.until).cmp(&(b.at, b.kind, &b.label, b.until)));
 }
 
+/// The annotations that start no later than `end` (the run's end), each with its
+/// callout id: the kind's letter and its number among that kind, in order (`A1`, `A2`,
+/// `S1`, ...). Plots, `report.md`, `index.html` and `summary.json` use the same ids.
+pub fn numbered(list: &[Annotation], end: SimTime) -> Vec<(String, &Annotation)> {
+    let mut counts = [0usize; 4];
+    list.iter()
+        .filter(|a| a.at <= end)
+        .map(|a| {
+            let n = &mut counts[a.kind as usize];
+            *n += 1;
+            (format!("{}{n}", a.kind.letter()), a)
+        })
+        .collect()
+}
+
 fn ser_secs<S: serde::Serializer>(t: &SimTime, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(t.as_secs_f64())
 }
@@ -164,5 +179,9 @@ mod tests {
         assert_eq!(labels, ["c", "a", "b"]);
         assert_eq!(AnnotationKind::Autoscale.letter(), 'S');
         assert_eq!(AnnotationKind::Fault.as_str(), "fault");
+        let ids: Vec<String> = numbered(&v, t(5)).into_iter().map(|(id, _)| id).collect();
+        assert_eq!(ids, ["R1"]);
+        let ids: Vec<String> = numbered(&v, t(10)).into_iter().map(|(id, _)| id).collect();
+        assert_eq!(ids, ["R1", "A1", "S1"]);
     }
 }
