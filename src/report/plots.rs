@@ -915,6 +915,35 @@ mod tests {
     }
 
     #[test]
+    fn windows_are_shaded_and_crowded_labels_dropped() {
+        let (xs, a, _) = sample();
+        let mut marks = vec![Marker {
+            t_seconds: 300.0,
+            label: "F1 zone b outage".into(),
+            until_seconds: Some(900.0),
+            kind: AnnotationKind::Fault,
+        }];
+        // Twenty markers within one second: only the first few keep a label.
+        marks.extend((0..20).map(|i| Marker {
+            t_seconds: 1800.0 + f64::from(i) * 0.01,
+            label: format!("S{} burst", i + 1),
+            until_seconds: None,
+            kind: AnnotationKind::Autoscale,
+        }));
+        let series: [(&str, &[f64]); 1] = [("ready", &a)];
+        let svg = line_chart_svg("t", "y", &xs, &series, &marks).unwrap();
+        assert!(svg.contains("\nF1 zone b outage\n"));
+        assert!(svg.contains("opacity=\"0.12\" fill=\"#C62828\""));
+        assert!(svg.contains("\nfault marker\n") && svg.contains("\nautoscale marker\n"));
+        assert!(svg.contains("\nS1 burst\n"));
+        assert!(!svg.contains("\nS20 burst\n"));
+        let labelled = (1..=20)
+            .filter(|i| svg.contains(&format!("\nS{i} burst\n")))
+            .count();
+        assert!((2..=5).contains(&labelled), "{labelled}");
+    }
+
+    #[test]
     fn length_mismatch_is_an_error() {
         let err = line_chart_svg("t", "y", &[0.0, 1.0], &[("s", &[1.0])], &[]).unwrap_err();
         assert_eq!(

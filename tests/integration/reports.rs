@@ -156,5 +156,5 @@ fn check_writes_markdown() {
         "{doc}"
     );
     assert!(doc.contains("### nginx-self-heal"), "{doc}");
-    assert!(doc.contains("| `pending` |"), "{doc}");
+    assert!(doc.contains("| `pending (pods)` |"), "{doc}");
 }
