@@ -42,6 +42,30 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value = "table")]
     pub output: Format,
+    /// Also write the result as GitHub-flavoured Markdown (a headline and the metric
+    /// deltas per scenario, for a CI comment) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+}
+
+/// Writes `body` to `path` through a temporary file renamed into place, so a failure
+/// never leaves a partial file.
+fn write_markdown(path: &std::path::Path, body: &str) -> Result<(), Error> {
+    use std::io::Write as _;
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(|e| Error::io(parent, e))?;
+    tmp.write_all(body.as_bytes())
+        .map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// The `--markdown` document: a headline, then the check's Markdown tables.
+fn markdown_doc(headline: &str, tables: &str) -> String {
+    format!("## {headline}\n\n{tables}")
 }
 
 /// The command line that records the baseline, for the "missing baseline" message.
@@ -126,6 +150,13 @@ pub fn check(a: &CheckArgs) -> Result<i32, Error> {
             .write(&a.baseline)
             .map_err(|e| Error::Usage(e.to_string()))?;
         print!("{}", render_comparison(&comparison, a.output));
+        if let Some(p) = &a.markdown {
+            let doc = markdown_doc(
+                &format!("📝 check: recorded baseline `{}`", a.baseline.display()),
+                &render_comparison(&comparison, Format::Markdown),
+            );
+            write_markdown(p, &doc)?;
+        }
         eprintln!(
             "check: wrote baseline {} ({} scenarios, seeds {})",
             a.baseline.display(),
@@ -146,6 +177,21 @@ pub fn check(a: &CheckArgs) -> Result<i32, Error> {
         .map_err(|e| Error::Usage(format!("{}: {e}", a.baseline.display())))?;
     print!("{}", render_check(&report, a.output));
     let n = report.regressions();
+    if let Some(p) = &a.markdown {
+        let headline = if n > 0 {
+            format!(
+                "❌ check: {n} regression{} against `{}`",
+                if n == 1 { "" } else { "s" },
+                a.baseline.display()
+            )
+        } else {
+            format!("✅ check: no regression against `{}`", a.baseline.display())
+        };
+        write_markdown(
+            p,
+            &markdown_doc(&headline, &render_check(&report, Format::Markdown)),
+        )?;
+    }
     if n > 0 {
         eprintln!(
             "check: {n} regression{} against {}; if intended, re-record with: {}",

@@ -79,6 +79,10 @@ pub enum Command {
         /// Trace replay: `--trace`, window, time scale, filters, `--skip-bad-rows`.
         #[command(flatten)]
         trace: crate::workload::traces::spec::TraceArgs,
+        /// Print the run's Markdown summary (`report.md`, for a CI comment) on stdout
+        /// instead of the table.
+        #[arg(long)]
+        markdown: bool,
     },
     /// Validate manifests, scenario files and KubeSchedulerConfiguration files.
     Validate {
@@ -165,6 +169,7 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
             explain,
             explain_labels,
             trace,
+            markdown,
         } => run::run(
             scenario.as_deref(),
             &run::RunArgs {
@@ -176,6 +181,7 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
                 explain,
                 explain_labels,
                 trace,
+                markdown,
             },
         ),
         Command::Validate { files, recursive } => validate::validate(&files, recursive),

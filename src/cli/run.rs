@@ -36,6 +36,8 @@ pub struct RunArgs {
     pub explain_labels: Vec<String>,
     /// `--trace` and the trace overrides.
     pub trace: crate::workload::traces::spec::TraceArgs,
+    /// `--markdown`: print `report.md` instead of the table.
+    pub markdown: bool,
 }
 
 /// The pods `--explain` and `--explain-labels` select (`None`: neither given).
@@ -67,6 +69,7 @@ pub fn run(path: Option<&Path>, args: &RunArgs) -> Result<i32, Error> {
         explain,
         explain_labels,
         trace,
+        markdown,
     } = args.clone();
     let explain = explain_selector(&explain, &explain_labels)?;
     if explain.is_some() && no_report {
@@ -115,6 +118,7 @@ pub fn run(path: Option<&Path>, args: &RunArgs) -> Result<i32, Error> {
     }
     let summary = crate::report::summary(&result);
     match output {
+        _ if markdown => print!("{}", crate::report::writer::markdown(&result)?),
         Output::Json => println!(
             "{}",
             serde_json::to_string_pretty(&summary).unwrap_or_default()
@@ -185,15 +189,8 @@ fn table(r: &crate::simulation::RunOutput, s: &serde_json::Value) -> String {
         }
     }
     if !r.expectations.is_empty() {
-        out.push_str("\nEXPECTATION                                         RESULT  DETAIL\n");
-        for e in &r.expectations {
-            out.push_str(&format!(
-                "{:<51} {:<7} {}\n",
-                e.expr,
-                if e.passed { "PASS" } else { "FAIL" },
-                e.detail
-            ));
-        }
+        out.push('\n');
+        out.push_str(&crate::report::expectations::text_table(&r.expectations));
     }
     out
 }

@@ -1,7 +1,8 @@
 //! The run report's `index.html`: one self-contained page (inline CSS, no JavaScript,
 //! no external URLs) with a header, the key figures from the summary, the expectations
-//! table, the plots (as `<img>` of the SVG files beside it) and links to the other
-//! output files.
+//! table (observed value, bound, pass/fail), the plots (as `<img>` of the SVG files
+//! beside it), the timeline annotations with the ids the plots show, and links to the
+//! other output files.
 //!
 //! [`render`] is pure and deterministic: it returns the page as a `String` and the caller
 //! writes it. Every string that comes from the run is HTML-escaped.
@@ -19,6 +20,23 @@ pub struct ExpectationRow {
     pub passed: bool,
     /// Explanation, e.g. the observed value or when it failed.
     pub detail: String,
+    /// The observed value the verdict rests on, as text (`—` when never checked).
+    pub observed: String,
+    /// The bound, e.g. `>= 2 after 1m0s`.
+    pub bound: String,
+}
+
+/// One timeline annotation as listed on the page (and numbered on the plots).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnnotationRow {
+    /// Callout id on the plots, e.g. `A1`.
+    pub id: String,
+    /// Time or window, e.g. `2m` or `2m – 5m`.
+    pub time: String,
+    /// Kind: `action`, `fault`, `rollout`, `autoscale`.
+    pub kind: String,
+    /// The label.
+    pub label: String,
 }
 
 /// Everything the report page shows; all borrowed from the caller.
@@ -31,6 +49,8 @@ pub struct HtmlReport<'a> {
     pub summary: &'a Value,
     /// Expectation results, in scenario order.
     pub expectations: &'a [ExpectationRow],
+    /// Timeline annotations, in time order.
+    pub annotations: &'a [AnnotationRow],
     /// Plots as `(svg file name, caption)`, relative to the page.
     pub plots: &'a [(&'a str, &'a str)],
     /// Other output files to link to (e.g. `summary.json`), relative to the page.
@@ -79,6 +99,7 @@ pub fn render(r: &HtmlReport) -> String {
     render_summary(&mut out, r.summary);
     render_expectations(&mut out, r.expectations);
     render_plots(&mut out, r.plots);
+    render_annotations(&mut out, r.annotations);
     render_files(&mut out, r.files);
 
     out.push_str("</main>\n</body>\n</html>\n");
@@ -179,7 +200,10 @@ fn render_expectations(out: &mut String, rows: &[ExpectationRow]) {
         out.push_str("<p class=\"muted\">None.</p>\n</section>\n");
         return;
     }
-    out.push_str("<table>\n<tr><th>Result</th><th>Expectation</th><th>Detail</th></tr>\n");
+    out.push_str(
+        "<table>\n<tr><th>Result</th><th>Expectation</th><th>Observed</th><th>Bound</th>\
+         <th>Detail</th></tr>\n",
+    );
     for row in rows {
         let (class, word) = if row.passed {
             ("pass", "pass")
@@ -189,8 +213,10 @@ fn render_expectations(out: &mut String, rows: &[ExpectationRow]) {
         let _ = writeln!(
             out,
             "<tr class=\"{class}\"><td><span class=\"badge {class}\">{word}</span></td>\
-             <td><code>{}</code></td><td>{}</td></tr>",
+             <td><code>{}</code></td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
             esc(&row.expr),
+            esc(&row.observed),
+            esc(&row.bound),
             esc(&row.detail)
         );
     }
@@ -214,6 +240,26 @@ fn render_plots(out: &mut String, plots: &[(&str, &str)]) {
         );
     }
     out.push_str("</section>\n");
+}
+
+/// The timeline annotations, with the ids the plots show.
+fn render_annotations(out: &mut String, rows: &[AnnotationRow]) {
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("<section>\n<h2>Timeline</h2>\n");
+    out.push_str("<table>\n<tr><th>Id</th><th>Time</th><th>Kind</th><th>Annotation</th></tr>\n");
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&r.id),
+            esc(&r.time),
+            esc(&r.kind),
+            esc(&r.label)
+        );
+    }
+    out.push_str("</table>\n</section>\n");
 }
 
 /// Links to the other output files.
@@ -272,11 +318,15 @@ mod tests {
                 expr: "ready(web) == 3 within 2m".into(),
                 passed: true,
                 detail: "held at 1m12s".into(),
+                observed: "3".into(),
+                bound: "== 3 by 2m0s".into(),
             },
             ExpectationRow {
                 expr: "pending(\"batch\") < 1 && x > 2".into(),
                 passed: false,
                 detail: "observed 4 at <5m>".into(),
+                observed: "4".into(),
+                bound: "< 1 at end".into(),
             },
         ]
     }
@@ -302,6 +352,12 @@ mod tests {
             title: "Run: node-failure & recovery",
             summary: &summary,
             expectations: &expectations,
+            annotations: &[AnnotationRow {
+                id: "F1".into(),
+                time: "2m – 5m".into(),
+                kind: "fault".into(),
+                label: "zone <b> down".into(),
+            }],
             plots: &[
                 ("pods_by_phase.svg", "Pods by phase"),
                 ("replicas.svg", "Ready vs desired \"web\" replicas"),
@@ -323,6 +379,7 @@ mod tests {
             title: "empty",
             summary: &summary,
             expectations: &[],
+            annotations: &[],
             plots: &[],
             files: &[],
         });
@@ -337,6 +394,7 @@ mod tests {
             title: "<b>t</b>",
             summary: &summary,
             expectations: &expectations,
+            annotations: &[],
             plots: &[("a\".svg", "<c>")],
             files: &["x.json"],
         });
@@ -357,6 +415,7 @@ mod tests {
             title: "t",
             summary: &summary,
             expectations: &expectations,
+            annotations: &[],
             plots: &[],
             files: &[],
         });

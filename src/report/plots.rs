@@ -11,7 +11,11 @@
 //!   `max * 1.1`, and at least to 1;
 //! - series get distinct colours from a fixed palette (cycled), and a legend is drawn
 //!   in a column to the right of the plot so it never hides data;
-//! - [`Marker`]s are dashed vertical lines with a small rotated label;
+//! - [`Marker`]s (the run's annotations) are dashed vertical lines in their kind's colour
+//!   ([`kind_colour`]) with a small rotated label; windows are shaded spans; labels that
+//!   would land too far from their line in a crowd are left out (the line stays, and the
+//!   report's annotation list has every label); the legend ends with one entry per
+//!   marker kind shown;
 //! - no finite data at all gives a framed chart reading "no data".
 //!
 //! Output is deterministic: identical inputs give byte-identical SVG.
@@ -20,6 +24,8 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::annotations::AnnotationKind;
 
 /// Chart width in pixels.
 const WIDTH: u32 = 900;
@@ -35,6 +41,9 @@ const MAX_LEGEND_CHARS: usize = 22;
 const MAX_MARKER_CHARS: usize = 40;
 /// Minimum horizontal distance in pixels between two marker labels.
 const MARKER_LABEL_GAP: i32 = 13;
+/// Furthest a marker label is shifted right of its line (to clear earlier labels)
+/// before it is left out.
+const MAX_LABEL_SHIFT: i32 = 4 + 3 * MARKER_LABEL_GAP;
 
 /// Series colours (Tableau 10), used in order and cycled.
 const PALETTE: [RGBColor; 10] = [
@@ -58,14 +67,43 @@ const AXIS: RGBColor = RGBColor(0x88, 0x88, 0x88);
 /// Marker line and label colour.
 const MARKER: RGBColor = RGBColor(0x55, 0x55, 0x55);
 
-/// A timeline event drawn on a chart as a dashed vertical line with a small label,
-/// e.g. `Marker { t_seconds: 120.0, label: "crash node-2".into() }`.
+/// A timeline annotation drawn on a chart: a dashed vertical line in the colour of its
+/// kind with a small rotated label, and for a window (`until_seconds`) a lightly shaded
+/// span up to its end, e.g.
+/// `Marker { t_seconds: 120.0, label: "F1 crash node-2".into(), until_seconds: Some(300.0), kind: AnnotationKind::Fault }`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Marker {
     /// Simulated time of the event, in seconds (same axis as the chart's x values).
     pub t_seconds: f64,
     /// Short text shown next to the line.
     pub label: String,
+    /// End of a window, in seconds; `None` for an instant.
+    pub until_seconds: Option<f64>,
+    /// What the marker marks; picks the colour.
+    pub kind: AnnotationKind,
+}
+
+impl Marker {
+    /// An instant marker of kind [`AnnotationKind::Action`].
+    pub fn action(t_seconds: f64, label: impl Into<String>) -> Self {
+        Marker {
+            t_seconds,
+            label: label.into(),
+            until_seconds: None,
+            kind: AnnotationKind::Action,
+        }
+    }
+}
+
+/// Colour of the markers of a kind: grey actions, red faults, purple rollouts, green
+/// autoscaling.
+pub fn kind_colour(kind: AnnotationKind) -> RGBColor {
+    match kind {
+        AnnotationKind::Action => MARKER,
+        AnnotationKind::Fault => RGBColor(0xc6, 0x28, 0x28),
+        AnnotationKind::Rollout => RGBColor(0x6a, 0x3d, 0x9a),
+        AnnotationKind::Autoscale => RGBColor(0x1b, 0x7e, 0x5a),
+    }
 }
 
 /// Why a chart could not be drawn.
@@ -565,9 +603,16 @@ where
             .draw()
             .map_err(backend)?;
 
+        draw_spans(&mut chart, frame, markers)?;
         draw_data(&mut chart)?;
         draw_markers(&mut chart, frame, markers)?;
-        draw_legend(&legend_area, legend)?;
+        let mut entries = legend.to_vec();
+        entries.extend(
+            marker_kinds(frame, markers)
+                .into_iter()
+                .map(|k| (format!("{} marker", k.as_str()), kind_colour(k))),
+        );
+        draw_legend(&legend_area, &entries)?;
         root.present().map_err(backend)?;
     }
     Ok(buf)
@@ -624,24 +669,69 @@ fn draw_legend(
     Ok(())
 }
 
-/// Draws the markers that fall inside the time range, shifting labels of markers that
-/// are too close together so they do not overlap.
+/// Whether a marker (or its window) shows inside the time range.
+fn visible(frame: &Frame, m: &Marker) -> bool {
+    let end = m
+        .until_seconds
+        .filter(|u| u.is_finite())
+        .unwrap_or(m.t_seconds);
+    m.t_seconds.is_finite() && m.t_seconds <= frame.x.1 && end.max(m.t_seconds) >= frame.x.0
+}
+
+/// The kinds of the visible markers, in kind order.
+fn marker_kinds(frame: &Frame, markers: &[Marker]) -> Vec<AnnotationKind> {
+    let mut kinds: Vec<AnnotationKind> = markers
+        .iter()
+        .filter(|m| visible(frame, m))
+        .map(|m| m.kind)
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
+/// Shades the windows (markers with an end) that overlap the time range.
+fn draw_spans(
+    chart: &mut Chart<'_, '_>,
+    frame: &Frame,
+    markers: &[Marker],
+) -> Result<(), PlotError> {
+    for m in markers.iter().filter(|m| visible(frame, m)) {
+        let Some(until) = m.until_seconds.filter(|u| u.is_finite()) else {
+            continue;
+        };
+        let (a, b) = (m.t_seconds.max(frame.x.0), until.min(frame.x.1));
+        if b <= a {
+            continue;
+        }
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(a, frame.y.0), (b, frame.y.1)],
+                kind_colour(m.kind).mix(0.12).filled(),
+            )))
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// Draws the markers whose time falls inside the time range, shifting labels of markers
+/// that are too close together so they do not overlap; a label that would land more
+/// than [`MAX_LABEL_SHIFT`] pixels from its line is left out.
 fn draw_markers(
     chart: &mut Chart<'_, '_>,
     frame: &Frame,
     markers: &[Marker],
 ) -> Result<(), PlotError> {
-    let mut visible: Vec<&Marker> = markers
+    let mut shown: Vec<&Marker> = markers
         .iter()
         .filter(|m| m.t_seconds.is_finite() && m.t_seconds >= frame.x.0 && m.t_seconds <= frame.x.1)
         .collect();
-    visible.sort_by(|a, b| a.t_seconds.total_cmp(&b.t_seconds));
-    let line = ShapeStyle::from(MARKER.mix(0.8)).stroke_width(1);
-    let label_style = text_style(11, &MARKER)
-        .transform(FontTransform::Rotate270)
-        .pos(Pos::new(HPos::Right, VPos::Top));
+    shown.sort_by(|a, b| a.t_seconds.total_cmp(&b.t_seconds));
     let mut last_label_px: Option<i32> = None;
-    for m in visible {
+    let (plot_right, _) = chart.backend_coord(&(frame.x.1, frame.y.1));
+    for m in shown {
+        let c = kind_colour(m.kind);
+        let line = ShapeStyle::from(c.mix(0.8)).stroke_width(1);
         chart
             .draw_series(DashedLineSeries::new(
                 [(m.t_seconds, frame.y.0), (m.t_seconds, frame.y.1)],
@@ -655,12 +745,20 @@ fn draw_markers(
             Some(last) if px + 4 < last + MARKER_LABEL_GAP => last + MARKER_LABEL_GAP,
             _ => px + 4,
         };
+        if label_px - px > MAX_LABEL_SHIFT || label_px > plot_right + 4 {
+            continue;
+        }
         last_label_px = Some(label_px);
+        let label_style = (FONT, 11)
+            .into_font()
+            .color(&c)
+            .transform(FontTransform::Rotate270)
+            .pos(Pos::new(HPos::Right, VPos::Top));
         let anchor = EmptyElement::at((m.t_seconds, frame.y.1))
             + Text::new(
                 shorten(&m.label, MAX_MARKER_CHARS),
                 (label_px - px, 4),
-                label_style.clone(),
+                label_style,
             );
         chart.plotting_area().draw(&anchor).map_err(backend)?;
     }
@@ -719,22 +817,10 @@ mod tests {
 
     fn markers() -> Vec<Marker> {
         vec![
-            Marker {
-                t_seconds: 600.0,
-                label: "crash node-2".into(),
-            },
-            Marker {
-                t_seconds: 620.0,
-                label: "scale web to 5".into(),
-            },
-            Marker {
-                t_seconds: 2400.0,
-                label: "recover node-2".into(),
-            },
-            Marker {
-                t_seconds: 99999.0,
-                label: "outside".into(),
-            },
+            Marker::action(600.0, "crash node-2"),
+            Marker::action(620.0, "scale web to 5"),
+            Marker::action(2400.0, "recover node-2"),
+            Marker::action(99999.0, "outside"),
         ]
     }
 
@@ -819,16 +905,42 @@ mod tests {
             let svg = f("t", "y", &[f64::NAN, 5.0], &[("s", &[1.0, 2.0])], &[]).unwrap();
             assert!(!svg.contains("no data"));
             // Single point, zero values, infinite values, non-finite marker.
-            let m = [Marker {
-                t_seconds: f64::NAN,
-                label: "x".into(),
-            }];
+            let m = [Marker::action(f64::NAN, "x")];
             f("t", "y", &[7.0], &[("s", &[0.0])], &m).unwrap();
             f("t", "y", &[0.0, 1.0], &[("s", &[f64::INFINITY, -1.0])], &m).unwrap();
             f("t", "y", &[-1e308, 1e308], &[("s", &[1.0, 1.0])], &[]).unwrap_err();
             f("t", "y", &[0.0, 1.0], &[("s", &[1.7e308, 1.0])], &[]).unwrap_err();
             f("t", "y", &[0.0, 1.0], &[("s", &[1e300, 1.0])], &[]).unwrap();
         }
+    }
+
+    #[test]
+    fn windows_are_shaded_and_crowded_labels_dropped() {
+        let (xs, a, _) = sample();
+        let mut marks = vec![Marker {
+            t_seconds: 300.0,
+            label: "F1 zone b outage".into(),
+            until_seconds: Some(900.0),
+            kind: AnnotationKind::Fault,
+        }];
+        // Twenty markers within one second: only the first few keep a label.
+        marks.extend((0..20).map(|i| Marker {
+            t_seconds: 1800.0 + f64::from(i) * 0.01,
+            label: format!("S{} burst", i + 1),
+            until_seconds: None,
+            kind: AnnotationKind::Autoscale,
+        }));
+        let series: [(&str, &[f64]); 1] = [("ready", &a)];
+        let svg = line_chart_svg("t", "y", &xs, &series, &marks).unwrap();
+        assert!(svg.contains("\nF1 zone b outage\n"));
+        assert!(svg.contains("opacity=\"0.12\" fill=\"#C62828\""));
+        assert!(svg.contains("\nfault marker\n") && svg.contains("\nautoscale marker\n"));
+        assert!(svg.contains("\nS1 burst\n"));
+        assert!(!svg.contains("\nS20 burst\n"));
+        let labelled = (1..=20)
+            .filter(|i| svg.contains(&format!("\nS{i} burst\n")))
+            .count();
+        assert!((2..=5).contains(&labelled), "{labelled}");
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! Writing a run's report directory: `summary.json`, `metrics.csv`, `events.jsonl`,
-//! SVG plots and `index.html`. Everything is written into a temporary directory next to
+//! SVG plots, `index.html` and `report.md`. Everything is written into a temporary directory next to
 //! the destination and renamed into place at the end, so a failed run never leaves a
 //! partial report behind.
 
-use super::html::{ExpectationRow, HtmlReport, render};
+use super::annotations::numbered;
+use super::html::{AnnotationRow, ExpectationRow, HtmlReport, render};
 use super::plots::{Marker, line_chart_svg, stacked_area_svg};
 use crate::error::Error;
 use crate::metrics::percentile;
@@ -86,6 +87,7 @@ pub fn summary(out: &RunOutput) -> Value {
         "services": service_summary(out),
         "hpa": crate::simulation::hpa_observe::summary(s),
         "expectations": out.expectations,
+        "annotations": annotations_json(out),
     });
     if let Some(o) = v.as_object_mut() {
         if !out.load.is_empty() {
@@ -168,13 +170,32 @@ pub fn events_jsonl(out: &RunOutput) -> String {
     s
 }
 
+/// summary.json's `annotations`: the run's annotations up to its end, each with its
+/// plot callout id (`{"id": "A1", "at_s": 120.0, "kind": "action", "label": ...}`).
+fn annotations_json(out: &RunOutput) -> Value {
+    Value::Array(
+        numbered(&out.annotations, out.end)
+            .into_iter()
+            .map(|(id, a)| {
+                let mut v = serde_json::to_value(a).unwrap_or(Value::Null);
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("id".into(), Value::String(id));
+                }
+                v
+            })
+            .collect(),
+    )
+}
+
+/// The plot markers: every annotation up to the end, labelled `ID label`.
 fn markers(out: &RunOutput) -> Vec<Marker> {
-    out.markers
-        .iter()
-        .filter(|(t, _)| *t <= out.end)
-        .map(|(t, l)| Marker {
-            t_seconds: t.as_secs_f64(),
-            label: l.clone(),
+    numbered(&out.annotations, out.end)
+        .into_iter()
+        .map(|(id, a)| Marker {
+            t_seconds: a.at.as_secs_f64(),
+            label: format!("{id} {}", a.label),
+            until_seconds: a.until.map(|u| u.as_secs_f64()),
+            kind: a.kind,
         })
         .collect()
 }
@@ -299,6 +320,17 @@ pub fn plots(out: &RunOutput) -> Result<Vec<(String, String, String)>, Error> {
     Ok(v)
 }
 
+/// The run's `report.md` (as written into the report directory), for
+/// `kubetwin run --markdown`. Draws the plots to name them.
+pub fn markdown(out: &RunOutput) -> Result<String, Error> {
+    let plots = plots(out)?;
+    let refs: Vec<(&str, &str)> = plots
+        .iter()
+        .map(|(n, c, _)| (n.as_str(), c.as_str()))
+        .collect();
+    Ok(super::markdown::render(out, &summary(out), &refs))
+}
+
 /// Writes the report for `out` into `dir` (replacing it), atomically.
 pub fn write_report(dir: &Path, out: &RunOutput) -> Result<(), Error> {
     let mut files: Vec<(String, String)> = Vec::new();
@@ -333,6 +365,20 @@ pub fn write_report(dir: &Path, out: &RunOutput) -> Result<(), Error> {
             expr: e.expr.clone(),
             passed: e.passed,
             detail: e.detail.clone(),
+            observed: super::expectations::observed_text(e),
+            bound: e.bound.clone(),
+        })
+        .collect();
+    let annotation_rows: Vec<AnnotationRow> = numbered(&out.annotations, out.end)
+        .into_iter()
+        .map(|(id, a)| AnnotationRow {
+            id,
+            time: super::markdown::annotation_time(
+                a.at.as_secs_f64(),
+                a.until.map(|u| u.as_secs_f64()),
+            ),
+            kind: a.kind.as_str().to_string(),
+            label: a.label.clone(),
         })
         .collect();
     let plot_refs: Vec<(&str, &str)> = plots
@@ -349,6 +395,7 @@ pub fn write_report(dir: &Path, out: &RunOutput) -> Result<(), Error> {
         title: &title,
         summary: &figures,
         expectations: &rows,
+        annotations: &annotation_rows,
         plots: &plot_refs,
         files: if out.explain.is_some() {
             &[
@@ -356,12 +403,17 @@ pub fn write_report(dir: &Path, out: &RunOutput) -> Result<(), Error> {
                 "metrics.csv",
                 "events.jsonl",
                 "explain.jsonl",
+                "report.md",
             ]
         } else {
-            &["summary.json", "metrics.csv", "events.jsonl"]
+            &["summary.json", "metrics.csv", "events.jsonl", "report.md"]
         },
     });
     write("index.html", &html)?;
+    write(
+        "report.md",
+        &super::markdown::render(out, &summary, &plot_refs),
+    )?;
     write_dir_atomically(dir, ".kubetwin-report-", &files)
 }
 

@@ -96,6 +96,10 @@ pub struct RunOutput {
     pub expectations: Vec<ExpectationResult>,
     /// Timeline actions as (time, description), for plots.
     pub markers: Vec<(SimTime, String)>,
+    /// Timeline annotations for the report's plots and `report.md`: actions, rollouts
+    /// and autoscaling derived at the end of the run (see `report::annotate`); other
+    /// features (faults) push their own and re-sort with `report::annotations::sort`.
+    pub annotations: Vec<crate::report::annotations::Annotation>,
     /// Whether the event limit stopped the run early.
     pub truncated: bool,
     /// summary.json's `load` object (empty without `spec.load`).
@@ -350,6 +354,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
     markers.extend(std::mem::take(&mut rt.markers));
     markers.extend(hpa_observe::rescale_markers(&journal));
     markers.sort_by_key(|(t, _)| *t);
+    let annotations = crate::report::annotate::derive(&scenario.actions, &journal);
     let load = rt.load.borrow().summary();
     Ok(RunOutput {
         scenario: scenario.name.clone(),
@@ -361,6 +366,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
         journal,
         expectations,
         markers,
+        annotations,
         truncated: rt.queue.processed() >= opts.limits.max_events,
         load,
         cost: rt.ledger.as_ref().map(|l| l.borrow().clone()),

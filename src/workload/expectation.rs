@@ -42,6 +42,18 @@ pub enum CmpOp {
 }
 
 impl CmpOp {
+    /// The operator as written: `==`, `!=`, `<`, `<=`, `>`, `>=`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+
     fn holds(self, a: f64, b: f64) -> bool {
         match self {
             CmpOp::Eq => a == b,
@@ -119,6 +131,12 @@ pub struct ExpectationResult {
     pub passed: bool,
     /// The observed value, and when, for the report.
     pub detail: String,
+    /// The value the verdict rests on (the one in `detail`); `None` when never checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed: Option<f64>,
+    /// The bound it was held to: the operator, the number and the timing, e.g.
+    /// `>= 2 after 1m0s` or `== 0 at end`.
+    pub bound: String,
 }
 
 const POD_FIELDS: &[&str] = &[
@@ -280,6 +298,24 @@ impl Expectation {
     pub fn holds(&self, observed: f64) -> bool {
         self.op.holds(observed, self.value)
     }
+
+    /// The bound as text: operator, number and timing, e.g. `>= 2 after 1m0s`,
+    /// `== 3 by 1m0s`, `== 0 at end`.
+    pub fn bound(&self) -> String {
+        let timing = match self.timing {
+            Timing::End => "at end".to_string(),
+            Timing::At(t) => format!("at {t}"),
+            Timing::After(t) => format!("after {t}"),
+            Timing::By(t) => format!("by {t}"),
+        };
+        let v = fmt_num(self.value);
+        let v = if v.contains('.') {
+            v.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            &v
+        };
+        format!("{} {v} {timing}", self.op.symbol())
+    }
 }
 
 impl fmt::Display for Expectation {
@@ -295,6 +331,7 @@ pub struct Tracker {
     pub exp: Expectation,
     state: Option<bool>,
     detail: String,
+    observed: Option<f64>,
     checked: bool,
 }
 
@@ -305,6 +342,7 @@ impl Tracker {
             exp,
             state: None,
             detail: String::new(),
+            observed: None,
             checked: false,
         }
     }
@@ -324,6 +362,7 @@ impl Tracker {
                 if end {
                     self.state = Some(ok);
                     self.detail = note(ok);
+                    self.observed = Some(observed);
                     self.checked = true;
                 }
             }
@@ -331,6 +370,7 @@ impl Tracker {
                 if now == t && !self.checked {
                     self.state = Some(ok);
                     self.detail = note(ok);
+                    self.observed = Some(observed);
                     self.checked = true;
                 }
             }
@@ -338,6 +378,7 @@ impl Tracker {
                 if now >= t && self.state != Some(false) {
                     self.checked = true;
                     self.state = Some(ok);
+                    self.observed = Some(observed);
                     self.detail = if ok {
                         format!("held from {t} to {now} (last {})", fmt_num(observed))
                     } else {
@@ -349,6 +390,7 @@ impl Tracker {
                 if now <= t && self.state != Some(true) {
                     self.checked = true;
                     self.state = Some(ok);
+                    self.observed = Some(observed);
                     self.detail = if ok {
                         note(true)
                     } else {
@@ -361,17 +403,20 @@ impl Tracker {
 
     /// The final result.
     pub fn result(&self) -> ExpectationResult {
-        let (passed, detail) = match self.state {
-            Some(p) if self.checked => (p, self.detail.clone()),
+        let (passed, detail, observed) = match self.state {
+            Some(p) if self.checked => (p, self.detail.clone(), self.observed),
             _ => (
                 false,
                 "never checked: the run ended before its time".to_string(),
+                None,
             ),
         };
         ExpectationResult {
             expr: self.exp.text.clone(),
             passed,
             detail,
+            observed,
+            bound: self.exp.bound(),
         }
     }
 }

@@ -49,6 +49,7 @@ fn every_scenario_twice_is_byte_identical() {
             "summary.json",
             "pods_by_phase.svg",
             "index.html",
+            "report.md",
         ] {
             let (x, y) = (read(&a.join(f)), read(&b.join(f)));
             if let Some((line, l, r)) = first_difference(&x, &y) {
