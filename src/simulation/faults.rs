@@ -19,8 +19,8 @@ use super::Runtime;
 use crate::api::{Kind, PodPhase};
 use crate::backend::Backend;
 use crate::controllers::Key;
-use crate::engine::SimTime;
 use crate::engine::rng::below;
+use crate::engine::{SimDuration, SimTime};
 use crate::faults::plan::{FaultKind, Target, Timing};
 use crate::faults::state::{Flap, InjectedExit};
 
@@ -37,6 +37,28 @@ pub struct FaultRecord {
     pub end_s: Option<f64>,
     /// The `spec.faults` entry it comes from (`spec.faults[0]`, `swarm`).
     pub source: String,
+}
+
+impl FaultRecord {
+    /// The fault as a report annotation: a window from its start to its healing, or an
+    /// instant when it has no end within the run.
+    pub fn annotation(&self) -> crate::report::annotations::Annotation {
+        use crate::report::annotations::{Annotation, AnnotationKind};
+        let at = |s: f64| SimTime::ZERO + SimDuration::from_millis((s * 1000.0).round() as u64);
+        match self.end_s {
+            Some(end) => Annotation::window(
+                at(self.start_s),
+                at(end),
+                AnnotationKind::Fault,
+                self.description.clone(),
+            ),
+            None => Annotation::instant(
+                at(self.start_s),
+                AnnotationKind::Fault,
+                self.description.clone(),
+            ),
+        }
+    }
 }
 
 impl Runtime<'_> {

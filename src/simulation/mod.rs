@@ -354,7 +354,9 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Error> {
     markers.extend(std::mem::take(&mut rt.markers));
     markers.extend(hpa_observe::rescale_markers(&journal));
     markers.sort_by_key(|(t, _)| *t);
-    let annotations = crate::report::annotate::derive(&scenario.actions, &journal);
+    let mut annotations = crate::report::annotate::derive(&scenario.actions, &journal);
+    annotations.extend(rt.fault_log.iter().map(faults::FaultRecord::annotation));
+    crate::report::annotations::sort(&mut annotations);
     let load = rt.load.borrow().summary();
     Ok(RunOutput {
         scenario: scenario.name.clone(),
