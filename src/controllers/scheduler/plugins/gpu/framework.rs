@@ -127,7 +127,9 @@ impl Default for GpuShareFilter {
         GpuShareFilter {
             typical: TypicalPods::default(),
             cache: Rc::default(),
-            rng: Rc::new(RefCell::new(RngStreams::new(0).stream("scheduler/random-gpu"))),
+            rng: Rc::new(RefCell::new(
+                RngStreams::new(0).stream("scheduler/random-gpu"),
+            )),
         }
     }
 }
@@ -481,7 +483,11 @@ mod random_tests {
     #[test]
     fn random_score_gives_one_node_the_maximum() {
         let reg = registry_with_streams(&TypicalPods::default(), &RngStreams::new(3));
-        let r = reg.scores.iter().find(|s| s.name() == "RandomScore").unwrap();
+        let r = reg
+            .scores
+            .iter()
+            .find(|s| s.name() == "RandomScore")
+            .unwrap();
         let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: c, image: i}\n";
         let crate::api::Object::Pod(pod) = crate::api::manifest::load_str(yaml, "p.yaml", 1)
             .unwrap()
@@ -502,10 +508,18 @@ mod random_tests {
         assert!(picks.len() > 1, "draws vary: {picks:?}");
         // The same streams draw the same nodes.
         let again = registry_with_streams(&TypicalPods::default(), &RngStreams::new(3));
-        let r2 = again.scores.iter().find(|s| s.name() == "RandomScore").unwrap();
+        let r2 = again
+            .scores
+            .iter()
+            .find(|s| s.name() == "RandomScore")
+            .unwrap();
         let (mut a, mut b) = (vec![0i64; 9], vec![0i64; 9]);
         let fresh = registry_with_streams(&TypicalPods::default(), &RngStreams::new(3));
-        let r3 = fresh.scores.iter().find(|s| s.name() == "RandomScore").unwrap();
+        let r3 = fresh
+            .scores
+            .iter()
+            .find(|s| s.name() == "RandomScore")
+            .unwrap();
         r2.normalize(&pod, &mut a);
         r3.normalize(&pod, &mut b);
         assert_eq!(a, b);
