@@ -4,8 +4,8 @@
 //! node) instead of a walk over the node's pods.
 //!
 //! An entry is valid while the store's [`Store::node_stamp`] of the node (bumped on every
-//! bind, update and removal of a pod on it) and the Node object's resourceVersion (its
-//! allocatable) are unchanged; otherwise it is rebuilt once from the node's pods with
+//! bind, update and removal of a pod on it) and the node's allocatable CPU, memory and
+//! GPU count are unchanged; otherwise it is rebuilt once from the node's pods with
 //! [`node_state`], so it always equals that recomputation (a property test checks it
 //! over random bind/delete sequences). On top, FGD's fragmentation of the node before a
 //! placement and its score per request shape are memoised per entry: they depend only
@@ -15,18 +15,40 @@
 
 use super::frag::{TypicalPods, node_frag};
 use super::framework::{node_state, pod_request};
-use super::model::{GpuNode, GpuRequest};
+use super::model::{GPU_COUNT_RESOURCE, GpuNode, GpuRequest, MAX_GPUS};
 use super::score::{self, ScoreOutcome};
 use crate::api::{Node, Pod, Store};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
+/// The fields of a node the state is derived from besides its pods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct NodeKey {
+    gpus: u8,
+    cpu_milli: i64,
+    memory: i64,
+}
+
+fn node_key(node: &Node) -> NodeKey {
+    let gpus = node
+        .allocatable
+        .extended
+        .iter()
+        .find(|(n, _)| n == GPU_COUNT_RESOURCE)
+        .map_or(0, |(_, v)| *v)
+        .clamp(0, MAX_GPUS as i64) as u8;
+    NodeKey {
+        gpus,
+        cpu_milli: node.allocatable.cpu_milli,
+        memory: node.allocatable.memory,
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Entry {
     /// The store's node stamp the entry was built at (0: never built).
     stamp: u64,
-    /// The Node object's resourceVersion (its allocatable and labels as built).
-    node_rv: u64,
+    key: NodeKey,
     state: GpuNode,
     /// `node_frag(state)`, once computed.
     frag: Option<f64>,
@@ -38,7 +60,7 @@ impl Default for Entry {
     fn default() -> Self {
         Entry {
             stamp: 0,
-            node_rv: 0,
+            key: NodeKey::default(),
             state: GpuNode::new(0, 0, 0, 0),
             frag: None,
             fgd: Vec::new(),
@@ -101,11 +123,11 @@ impl GpuStateCache {
         }
         let e = &mut entries[i];
         let stamp = store.node_stamp(node_id);
-        let node_rv = node.meta.resource_version;
-        if e.stamp == 0 || e.stamp != stamp || e.node_rv != node_rv {
+        let key = node_key(node);
+        if e.stamp == 0 || e.stamp != stamp || e.key != key {
             self.rebuilds.set(self.rebuilds.get() + 1);
             e.stamp = stamp.max(1);
-            e.node_rv = node_rv;
+            e.key = key;
             e.state = node_state(node, store);
             e.frag = None;
             e.fgd.iter_mut().for_each(|o| *o = None);
