@@ -19,6 +19,7 @@ pub mod engine;
 pub mod error;
 pub mod experiment;
 pub mod metrics;
+pub mod replay;
 pub mod report;
 pub mod simulation;
 pub mod sweep;

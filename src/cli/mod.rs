@@ -5,9 +5,11 @@
 pub mod bench;
 pub mod check;
 pub mod compare;
+pub mod diff;
 pub mod experiment;
 pub mod explain;
 pub mod get;
+pub mod replay;
 pub mod run;
 pub mod sweep;
 pub mod validate;
@@ -107,6 +109,11 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Merge `sweep --shard` directories into one sweep report.
     Merge(sweep::MergeArgs),
+    /// Re-run a recorded run (a report directory or its events.jsonl) and check that it
+    /// reproduces (exit 1 naming the first divergence).
+    Replay(replay::ReplayArgs),
+    /// Compare two recorded runs: input changes, first divergence and metric deltas.
+    Diff(diff::DiffArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -187,5 +194,7 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Explain(args) => explain::explain(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
+        Command::Replay(args) => replay::replay(&args),
+        Command::Diff(args) => diff::diff(&args),
     }
 }

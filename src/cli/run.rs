@@ -72,7 +72,8 @@ pub fn run(path: Option<&Path>, args: &RunArgs) -> Result<i32, Error> {
                 .into(),
         ));
     }
-    let scenario = load(path)?;
+    let loaded = crate::replay::record::LoadedScenario::load(path)?;
+    let scenario = &loaded.scenario;
     for w in &scenario.warnings {
         eprintln!("{w}");
     }
@@ -88,7 +89,7 @@ pub fn run(path: Option<&Path>, args: &RunArgs) -> Result<i32, Error> {
     };
     let wall = std::time::Instant::now();
     let result = simulate(
-        &scenario,
+        scenario,
         &RunOptions {
             seed,
             scheduler,
@@ -103,7 +104,13 @@ pub fn run(path: Option<&Path>, args: &RunArgs) -> Result<i32, Error> {
             .join(result.seed.to_string())
     });
     if !no_report {
-        crate::report::write_report(&dir, &result)?;
+        let header = loaded.header(
+            result.seed,
+            scheduler_config.as_deref(),
+            &args.explain,
+            &args.explain_labels,
+        )?;
+        crate::report::writer::write_recorded_report(&dir, &result, Some(&header))?;
     }
     let summary = crate::report::summary(&result);
     match output {

@@ -17,6 +17,7 @@ mod hpa;
 mod invariants;
 mod load;
 mod preemption;
+mod replay;
 mod scheduler_upstream;
 mod sweep;
 
