@@ -20,6 +20,7 @@ pub mod error;
 pub mod experiment;
 pub mod faults;
 pub mod metrics;
+pub mod replay;
 pub mod report;
 pub mod simulation;
 pub mod sweep;

@@ -5,10 +5,12 @@
 pub mod bench;
 pub mod check;
 pub mod compare;
+pub mod diff;
 pub mod experiment;
 pub mod explain;
 pub mod get;
 pub mod import;
+pub mod replay;
 pub mod run;
 pub mod swarm;
 pub mod sweep;
@@ -122,6 +124,11 @@ pub enum Command {
     /// Import a cluster (a `kubectl get ... -A -o yaml` dump, or the ByteDance M3
     /// snapshot) as a digital twin scenario.
     Import(import::ImportArgs),
+    /// Re-run a recorded run (a report directory or its events.jsonl) and check that it
+    /// reproduces (exit 1 naming the first divergence).
+    Replay(replay::ReplayArgs),
+    /// Compare two recorded runs: input changes, first divergence and metric deltas.
+    Diff(diff::DiffArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -208,5 +215,7 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Merge(args) => sweep::merge(&args),
         Command::Swarm(args) => swarm::swarm(&args),
         Command::Import(args) => import::import(&args),
+        Command::Replay(args) => replay::replay(&args),
+        Command::Diff(args) => diff::diff(&args),
     }
 }

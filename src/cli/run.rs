@@ -78,12 +78,15 @@ pub fn run(path: Option<&Path>, args: &RunArgs) -> Result<i32, Error> {
                 .into(),
         ));
     }
-    let mut scenario = if trace.is_empty() {
-        load(path)?
+    let mut loaded = if trace.is_empty() {
+        crate::replay::record::LoadedScenario::load(path)?
     } else {
-        crate::workload::traces::spec::with_deferred_scans(|| load(path))?
+        crate::workload::traces::spec::with_deferred_scans(|| {
+            crate::replay::record::LoadedScenario::load(path)
+        })?
     };
-    trace.apply(&mut scenario)?;
+    trace.apply(&mut loaded.scenario)?;
+    let scenario = &loaded.scenario;
     for w in &scenario.warnings {
         eprintln!("{w}");
     }
@@ -99,7 +102,7 @@ pub fn run(path: Option<&Path>, args: &RunArgs) -> Result<i32, Error> {
     };
     let wall = std::time::Instant::now();
     let result = simulate(
-        &scenario,
+        scenario,
         &RunOptions {
             seed,
             scheduler,
@@ -114,7 +117,13 @@ pub fn run(path: Option<&Path>, args: &RunArgs) -> Result<i32, Error> {
             .join(result.seed.to_string())
     });
     if !no_report {
-        crate::report::write_report(&dir, &result)?;
+        let header = loaded.header(
+            result.seed,
+            scheduler_config.as_deref(),
+            &args.explain,
+            &args.explain_labels,
+        )?;
+        crate::report::writer::write_recorded_report(&dir, &result, Some(&header))?;
     }
     let summary = crate::report::summary(&result);
     match output {

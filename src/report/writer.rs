@@ -333,6 +333,24 @@ pub fn markdown(out: &RunOutput) -> Result<String, Error> {
 
 /// Writes the report for `out` into `dir` (replacing it), atomically.
 pub fn write_report(dir: &Path, out: &RunOutput) -> Result<(), Error> {
+    write_recorded_report(dir, out, None)
+}
+
+/// The journal as JSON lines after the recording header (`crate::replay`), when given.
+pub fn recorded_events_jsonl(header: Option<&crate::replay::Header>, out: &RunOutput) -> String {
+    match header {
+        Some(h) => format!("{}\n{}", h.to_line(), events_jsonl(out)),
+        None => events_jsonl(out),
+    }
+}
+
+/// Writes the report for `out` into `dir` like [`write_report`], with `header` as line 1
+/// of `events.jsonl` so `kubetwin replay` can re-run it.
+pub fn write_recorded_report(
+    dir: &Path,
+    out: &RunOutput,
+    header: Option<&crate::replay::Header>,
+) -> Result<(), Error> {
     let mut files: Vec<(String, String)> = Vec::new();
     let mut write = |name: &str, body: &str| -> Result<(), Error> {
         files.push((name.to_string(), body.to_string()));
@@ -347,7 +365,7 @@ pub fn write_report(dir: &Path, out: &RunOutput) -> Result<(), Error> {
         ),
     )?;
     write("metrics.csv", &out.metrics.to_csv())?;
-    write("events.jsonl", &events_jsonl(out))?;
+    write("events.jsonl", &recorded_events_jsonl(header, out))?;
     if let Some(attempts) = &out.explain {
         write(
             "explain.jsonl",

@@ -19,6 +19,7 @@ mod import;
 mod invariants;
 mod load;
 mod preemption;
+mod replay;
 mod reports;
 mod scheduler_upstream;
 mod sweep;
