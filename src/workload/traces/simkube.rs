@@ -29,7 +29,8 @@ struct Event {
     deleted_objs: Vec<serde_json::Value>,
 }
 
-/// A byte reader that counts lines and can push one byte back.
+/// A byte reader (over a `BufReader`) that counts lines and can push one byte back.
+#[allow(clippy::unbuffered_bytes)]
 struct Scanner<R: Read> {
     bytes: Bytes<R>,
     peeked: Option<u8>,
@@ -82,11 +83,7 @@ impl<R: Read> Scanner<R> {
                     };
                     out.push(b);
                     match b {
-                        b'"' => {
-                            if !self.string_rest(out)? {
-                                return Ok(false);
-                            }
-                        }
+                        b'"' if !self.string_rest(out)? => return Ok(false),
                         b'{' | b'[' => depth += 1,
                         b'}' | b']' => depth -= 1,
                         _ => {}
@@ -157,6 +154,7 @@ pub fn read(cfg: &TraceConfig) -> Result<RawIter, Error> {
 }
 
 impl<R: Read> Reader<R> {
+    #[allow(clippy::unbuffered_bytes)] // callers pass a BufReader or a slice
     fn new(r: R, file: String) -> Self {
         Reader {
             sc: Scanner {
