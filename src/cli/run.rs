@@ -40,24 +40,6 @@ pub struct RunArgs {
     pub markdown: bool,
 }
 
-/// The pods `--explain` and `--explain-labels` select (`None`: neither given).
-pub fn explain_selector(
-    names: &[String],
-    labels: &[String],
-) -> Result<Option<crate::controllers::scheduler::explain::ExplainSelector>, Error> {
-    if names.is_empty() && labels.is_empty() {
-        return Ok(None);
-    }
-    let mut s = crate::controllers::scheduler::explain::ExplainSelector::default();
-    for v in names {
-        s.add_names(v).map_err(|e| Error::Usage(e.to_string()))?;
-    }
-    for v in labels {
-        s.add_labels(v).map_err(|e| Error::Usage(e.to_string()))?;
-    }
-    Ok(Some(s))
-}
-
 /// Runs the command.
 pub fn run(path: Option<&Path>, args: &RunArgs) -> Result<i32, Error> {
     let RunArgs {
@@ -71,7 +53,11 @@ pub fn run(path: Option<&Path>, args: &RunArgs) -> Result<i32, Error> {
         trace,
         markdown,
     } = args.clone();
-    let explain = explain_selector(&explain, &explain_labels)?;
+    let explain = crate::controllers::scheduler::explain::ExplainSelector::from_flags(
+        &explain,
+        &explain_labels,
+    )
+    .map_err(|e| Error::Usage(e.to_string()))?;
     if explain.is_some() && no_report {
         return Err(Error::Usage(
             "--explain writes explain.jsonl into the report: it cannot be used with --no-report"

@@ -68,7 +68,11 @@ pub fn rerun(
         }
         None => None,
     };
-    let explain = explain_selector(&h.options.explain, &h.options.explain_labels)?;
+    let explain = crate::controllers::scheduler::explain::ExplainSelector::from_flags(
+        &h.options.explain,
+        &h.options.explain_labels,
+    )
+    .map_err(|e| Error::Usage(e.to_string()))?;
     let scenario = Scenario::from_str(&h.scenario.text, &h.scenario.file, scenario_dir)?;
     let out = simulate(
         &scenario,
@@ -81,23 +85,6 @@ pub fn rerun(
     )?;
     drop(tmp);
     Ok(out)
-}
-
-fn explain_selector(
-    names: &[String],
-    labels: &[String],
-) -> Result<Option<crate::controllers::scheduler::explain::ExplainSelector>, Error> {
-    if names.is_empty() && labels.is_empty() {
-        return Ok(None);
-    }
-    let mut s = crate::controllers::scheduler::explain::ExplainSelector::default();
-    for v in names {
-        s.add_names(v).map_err(|e| Error::Usage(e.to_string()))?;
-    }
-    for v in labels {
-        s.add_labels(v).map_err(|e| Error::Usage(e.to_string()))?;
-    }
-    Ok(Some(s))
 }
 
 /// Writes (embedded) or links (external) one input below `scenario_dir`.

@@ -61,6 +61,25 @@ pub struct SelectorSyntaxError {
 }
 
 impl ExplainSelector {
+    /// The selector of `--explain` values (pod name globs) and `--explain-labels` values
+    /// (label selectors); `None` when both are empty.
+    pub fn from_flags(
+        names: &[String],
+        labels: &[String],
+    ) -> Result<Option<ExplainSelector>, SelectorSyntaxError> {
+        if names.is_empty() && labels.is_empty() {
+            return Ok(None);
+        }
+        let mut s = ExplainSelector::default();
+        for v in names {
+            s.add_names(v)?;
+        }
+        for v in labels {
+            s.add_labels(v)?;
+        }
+        Ok(Some(s))
+    }
+
     /// Whether nothing is selected.
     pub fn is_empty(&self) -> bool {
         !self.all && self.globs.is_empty() && self.labels.is_empty()
