@@ -55,6 +55,25 @@ impl InputError {
         }
     }
 
+    /// An error at a YAML value's position (`Spanned` from serde-saphyr), with the whole
+    /// source text attached for the snippet.
+    pub fn at_spanned<T>(
+        file: &str,
+        text: &str,
+        value: &serde_saphyr::Spanned<T>,
+        field: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        InputError::at(
+            file,
+            value.referenced.line() as usize,
+            value.referenced.column() as usize,
+            field,
+            message,
+        )
+        .with_source(text)
+    }
+
     /// Attaches the whole source text so miette can show a snippet at (line, column).
     pub fn with_source(mut self, text: &str) -> Self {
         let offset = offset_of(text, self.line, self.column);

@@ -261,19 +261,25 @@ pub fn load_str(text: &str, file: &str, first_line: usize) -> Result<LoadResult,
     Ok(result)
 }
 
-fn yaml_error(source: &SourceDoc, e: &serde_saphyr::Error, field: &str) -> InputError {
+/// A serde-saphyr error's 1-based (line, column) and its message without the position
+/// serde-saphyr appends (kept short; the caller reports the position its own way).
+pub fn yaml_error_parts(e: &serde_saphyr::Error) -> (usize, usize, String) {
     let (line, column) = e
         .location()
         .map(|l| (l.line() as usize, l.column() as usize))
         .unwrap_or((1, 1));
     let msg = e.without_snippet().to_string();
-    // serde-saphyr appends its own position; keep the message short.
     let msg = msg
         .split(" at line ")
         .next()
         .unwrap_or(&msg)
         .trim()
         .to_string();
+    (line, column, msg)
+}
+
+fn yaml_error(source: &SourceDoc, e: &serde_saphyr::Error, field: &str) -> InputError {
+    let (line, column, msg) = yaml_error_parts(e);
     InputError::at(
         &source.file,
         source.first_line + line - 1,

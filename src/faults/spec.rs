@@ -64,14 +64,7 @@ pub struct Context<'a> {
 
 impl Context<'_> {
     fn err<T>(&self, s: &Spanned<T>, field: &str, msg: impl Into<String>) -> InputError {
-        InputError::at(
-            self.file,
-            s.referenced.line() as usize,
-            s.referenced.column() as usize,
-            field,
-            msg,
-        )
-        .with_source(self.text)
+        InputError::at_spanned(self.file, self.text, s, field, msg)
     }
 
     fn zones(&self) -> BTreeSet<&str> {

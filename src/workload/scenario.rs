@@ -382,14 +382,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn err_at<T>(&self, span: &Spanned<T>, field: &str, msg: impl Into<String>) -> InputError {
-        InputError::at(
-            self.file,
-            span.referenced.line() as usize,
-            span.referenced.column() as usize,
-            field,
-            msg,
-        )
-        .with_source(self.text)
+        InputError::at_spanned(self.file, self.text, span, field, msg)
     }
 }
 

@@ -970,17 +970,7 @@ fn parse_inner(
 }
 
 fn saphyr_error(file: &str, text: &str, e: &serde_saphyr::Error, field: &str) -> InputError {
-    let (line, col) = e
-        .location()
-        .map(|l| (l.line() as usize, l.column() as usize))
-        .unwrap_or((1, 1));
-    let msg = e.without_snippet().to_string();
-    let msg = msg
-        .split(" at line ")
-        .next()
-        .unwrap_or(&msg)
-        .trim()
-        .to_string();
+    let (line, col, msg) = crate::api::manifest::yaml_error_parts(e);
     InputError::at(file, line, col, field, msg).with_source(text)
 }
 

@@ -242,15 +242,7 @@ struct Cx<'a> {
 
 impl Cx<'_> {
     fn err<T>(&self, s: &Spanned<T>, field: &str, msg: impl Into<String>) -> Error {
-        InputError::at(
-            self.file,
-            s.referenced.line() as usize,
-            s.referenced.column() as usize,
-            field,
-            msg,
-        )
-        .with_source(self.text)
-        .into()
+        InputError::at_spanned(self.file, self.text, s, field, msg).into()
     }
 
     fn rate(&self, v: &Spanned<f64>, field: &str) -> Result<f64, Error> {

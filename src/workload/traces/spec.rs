@@ -36,14 +36,7 @@ pub struct TraceSpec {
 }
 
 fn at<T>(file: &str, text: &str, s: &Spanned<T>, field: &str, msg: String) -> InputError {
-    InputError::at(
-        file,
-        s.referenced.line() as usize,
-        s.referenced.column() as usize,
-        field,
-        msg,
-    )
-    .with_source(text)
+    InputError::at_spanned(file, text, s, field, msg)
 }
 
 /// Validates the entries and scans each trace; `known` are the objects the scenario

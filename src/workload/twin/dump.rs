@@ -289,17 +289,7 @@ pub fn import(text: &str, file: &str) -> Result<Twin, Error> {
 fn read_raw(text: &str, file: &str) -> Result<Value, Error> {
     let value: Value = serde_saphyr::from_str_with_options(text, manifest::yaml_options(text))
         .map_err(|e| {
-            let (line, column) = e
-                .location()
-                .map(|l| (l.line() as usize, l.column() as usize))
-                .unwrap_or((1, 1));
-            let msg = e.without_snippet().to_string();
-            let msg = msg
-                .split(" at line ")
-                .next()
-                .unwrap_or(&msg)
-                .trim()
-                .to_string();
+            let (line, column, msg) = manifest::yaml_error_parts(&e);
             InputError::at(
                 file,
                 line,
