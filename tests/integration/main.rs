@@ -21,6 +21,7 @@ mod load;
 mod preemption;
 mod replay;
 mod reports;
+mod sched_pinning;
 mod scheduler_upstream;
 mod sweep;
 mod traces;

@@ -233,6 +233,14 @@ pub struct Scheduler {
     slots: Vec<ProfileSlot>,
     active: usize,
     registry: Registry,
+    /// Indices in `registry.filters` of the out-of-tree Filter plugins the active profile
+    /// enables, resolved once per profile switch instead of by name per node (upstream
+    /// also builds each profile's plugin lists once: framework/runtime/framework.go
+    /// NewFramework).
+    reg_filters: Vec<usize>,
+    /// Indices in `registry.scores` of the active profile's out-of-tree Score plugins with
+    /// their weights (non-zero only), resolved with `reg_filters`.
+    reg_scores: Vec<(usize, i64)>,
     queue: SchedulingQueue,
     /// Node ids in upstream's zone-interleaved order.
     order: Vec<u32>,
@@ -324,13 +332,15 @@ impl Scheduler {
             tie_break_by_name: config.tie_break_by_name,
             profile,
         };
-        Scheduler {
+        let mut s = Scheduler {
             lite: Vec::new(),
             enabled,
             scorer,
             slots,
             active: 0,
             registry,
+            reg_filters: Vec::new(),
+            reg_scores: Vec::new(),
             config,
             queue: SchedulingQueue::default(),
             order: Vec::new(),
@@ -352,7 +362,23 @@ impl Scheduler {
             images_dirty: true,
             stats: SchedulerStats::default(),
             explain: None,
-        }
+        };
+        s.resolve_registry();
+        s
+    }
+
+    /// Resolves the active profile's out-of-tree plugins into `reg_filters` and
+    /// `reg_scores` (registry order, as they run).
+    fn resolve_registry(&mut self) {
+        let p = &self.config.profile;
+        self.reg_filters = (self.registry.filters.iter().enumerate())
+            .filter(|(_, f)| p.filter_enabled(f.name()))
+            .map(|(i, _)| i)
+            .collect();
+        self.reg_scores = (self.registry.scores.iter().enumerate())
+            .map(|(i, sp)| (i, p.score_weight(sp.name())))
+            .filter(|&(_, w)| w != 0)
+            .collect();
     }
 
     /// Records an explanation of every scheduling attempt of the pods `log`'s selector
@@ -375,6 +401,7 @@ impl Scheduler {
         std::mem::swap(&mut self.scorer, &mut self.slots[i].scorer);
         self.enabled = self.slots[i].enabled;
         self.active = i;
+        self.resolve_registry();
     }
 
     /// The profile serving `scheduler_name`.
@@ -948,11 +975,8 @@ impl Scheduler {
     ) -> explain::FilterOutcome {
         let known = reasons.first().and_then(|r| explain::plugin_of_reason(r));
         let plugin = match (known, store.nodes.get(node_id)) {
-            (None, Some(node)) => self
-                .registry
-                .filters
-                .iter()
-                .filter(|f| self.config.profile.filter_enabled(f.name()))
+            (None, Some(node)) => (self.reg_filters.iter())
+                .map(|&i| &self.registry.filters[i])
                 .find(|f| f.filter(pod, node, store).err().as_deref() == Some(reasons))
                 .map(|f| f.name().to_string()),
             _ => None,
@@ -1036,10 +1060,8 @@ impl Scheduler {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for f in &self.registry.filters {
-            if self.config.profile.filter_enabled(f.name()) {
-                out.extend(f.reserve(pod, node, store, &self.config.profile));
-            }
+        for &i in &self.reg_filters {
+            out.extend(self.registry.filters[i].reserve(pod, node, store, &self.config.profile));
         }
         out
     }
@@ -1191,10 +1213,8 @@ impl Scheduler {
             ipa::filter(st, node_id).map_err(|r| vec![r.to_string()])?;
         }
         if let Some(node) = node {
-            for f in &self.registry.filters {
-                if self.config.profile.filter_enabled(f.name()) {
-                    f.filter_node(pod, node_id, node, store)?;
-                }
+            for &i in &self.reg_filters {
+                self.registry.filters[i].filter_node(pod, node_id, node, store)?;
             }
         }
         Ok(())
@@ -1396,11 +1416,8 @@ impl Scheduler {
                 r.raw(names::IMAGE_LOCALITY, en.w_images, &buf);
             }
         }
-        for sp in &self.registry.scores {
-            let w = self.config.profile.score_weight(sp.name());
-            if w == 0 {
-                continue;
-            }
+        for &(i, w) in &self.reg_scores {
+            let sp = &self.registry.scores[i];
             for (b, &id) in buf.iter_mut().zip(feasible) {
                 *b = store
                     .nodes
@@ -1552,18 +1569,22 @@ impl Scheduler {
         // feasible node lacking the key adds the empty value as one more domain to the
         // constraint's normalising weight (its pods are never scored by that constraint).
         let mut unlabelled = vec![false; constraints.len()];
+        // Per constraint: whether its domains are hosts (compared once, not per node).
+        let per_host: Vec<bool> = (constraints.iter())
+            .map(|(c, _)| c.topology_key == LABEL_HOSTNAME)
+            .collect();
         for (ign, &id) in ignored.iter_mut().zip(feasible) {
             if store.nodes.get(id).is_none() || (require_all && !has_all(id)) {
                 *ign = true;
                 continue;
             }
-            for ((((c, _), counts), v), missing) in constraints
-                .iter()
-                .zip(tp_counts.iter_mut())
+            for (((counts, v), missing), &host) in tp_counts
+                .iter_mut()
                 .zip(&ids)
                 .zip(unlabelled.iter_mut())
+                .zip(&per_host)
             {
-                if c.topology_key == LABEL_HOSTNAME {
+                if host {
                     continue;
                 }
                 match v.get(id as usize) {
@@ -1643,13 +1664,25 @@ impl Scheduler {
             ids.iter()
                 .all(|v| v.get(id as usize).is_some_and(|&x| x != u32::MAX))
         };
-        for (id, node) in store.nodes.iter() {
+        // Host constraints are scored from the per-node counts: the walk below only
+        // sums the other constraints' domains, so it is skipped when there are none.
+        let any_domain = per_host.iter().any(|&h| !h);
+        for (id, node) in store
+            .nodes
+            .iter()
+            .take(if any_domain { usize::MAX } else { 0 })
+        {
             if require_all && !has_all(id) {
                 continue;
             }
             let el = eligibility(pod, id, node, honor_taints, &affinity);
-            for (((c, e), counts), v) in constraints.iter().zip(tp_counts.iter_mut()).zip(&ids) {
-                if c.topology_key == LABEL_HOSTNAME || !c.match_node_inclusion_policies(el) {
+            for ((((c, e), counts), v), &host) in constraints
+                .iter()
+                .zip(tp_counts.iter_mut())
+                .zip(&ids)
+                .zip(&per_host)
+            {
+                if host || !c.match_node_inclusion_policies(el) {
                     continue;
                 }
                 let Some(&v) = v.get(id as usize) else {

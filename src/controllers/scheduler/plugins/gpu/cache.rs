@@ -49,6 +49,10 @@ struct Entry {
     /// The store's node stamp the entry was built at (0: never built).
     stamp: u64,
     key: NodeKey,
+    /// The Node's resourceVersion `key` was last checked at: the store's versions are
+    /// unique, so an unchanged version means an unchanged key (no scan of the node's
+    /// extended resources); a changed one only re-checks the key.
+    node_rv: u64,
     state: GpuNode,
     /// `node_frag(state)`, once computed.
     frag: Option<f64>,
@@ -61,6 +65,7 @@ impl Default for Entry {
         Entry {
             stamp: 0,
             key: NodeKey::default(),
+            node_rv: 0,
             state: GpuNode::new(0, 0, 0, 0),
             frag: None,
             fgd: Vec::new(),
@@ -123,11 +128,24 @@ impl GpuStateCache {
         }
         let e = &mut entries[i];
         let stamp = store.node_stamp(node_id);
-        let key = node_key(node);
-        if e.stamp == 0 || e.stamp != stamp || e.key != key {
+        let rv = node.meta.resource_version;
+        let fresh = e.stamp != 0 && e.stamp == stamp && {
+            if e.node_rv != rv {
+                if e.key != node_key(node) {
+                    false
+                } else {
+                    e.node_rv = rv;
+                    true
+                }
+            } else {
+                true
+            }
+        };
+        if !fresh {
             self.rebuilds.set(self.rebuilds.get() + 1);
             e.stamp = stamp.max(1);
-            e.key = key;
+            e.key = node_key(node);
+            e.node_rv = rv;
             e.state = node_state(node, store);
             e.frag = None;
             e.fgd.iter_mut().for_each(|o| *o = None);
@@ -138,6 +156,11 @@ impl GpuStateCache {
     /// The GPU state of node `node_id` (equal to [`node_state`]).
     pub fn state(&self, node_id: u32, node: &Node, store: &Store) -> GpuNode {
         self.with(node_id, node, store, |e| e.state)
+    }
+
+    /// Whether `req` fits node `node_id`'s state (no copy of the state).
+    pub fn fits(&self, node_id: u32, node: &Node, store: &Store, req: &GpuRequest) -> bool {
+        self.with(node_id, node, store, |e| super::model::fits(&e.state, req))
     }
 
     /// The node's state and its fragmentation against `typical` (memoised).

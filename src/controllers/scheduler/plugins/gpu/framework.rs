@@ -168,6 +168,11 @@ impl FilterPlugin for GpuShareFilter {
         store: &Store,
     ) -> Result<(), Vec<String>> {
         let (req, _) = self.cache.request(pod);
+        // The common case reads the cached entry in place; only a failure copies the
+        // state to name the reasons.
+        if self.cache.fits(node_id, node, store, &req) {
+            return Ok(());
+        }
         check(&self.cache.state(node_id, node, store), &req)
     }
 
