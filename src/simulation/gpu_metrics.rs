@@ -105,7 +105,12 @@ impl GpuStats {
 /// Appends the GPU columns (`gpu_<field>`) to the current metrics row when the cluster
 /// has GPUs.
 pub fn sample(store: &Store, m: &mut MetricsTable, typical: &TypicalPods) {
-    if let Some(s) = GpuStats::of(store, typical) {
+    sample_stats(GpuStats::of(store, typical).as_ref(), m);
+}
+
+/// Records already computed `stats` (see [`sample`]).
+pub fn sample_stats(stats: Option<&GpuStats>, m: &mut MetricsTable) {
+    if let Some(s) = stats {
         for f in FIELDS {
             m.set(&format!("gpu_{f}"), s.field(f));
         }

@@ -780,11 +780,15 @@ impl Runtime<'_> {
     }
 
     fn sample(&mut self, now: SimTime, end: bool) {
+        // The GPU stats of this instant, shared by the metrics row and the expectations.
+        let mut gpu = None;
         if self.opts.metrics {
             let from = self.last_binding_index;
             self.last_binding_index = self.store.stats.binding_latencies_ms.len();
             observe::sample(&self.store, &mut self.metrics, now, self.per_node, from);
-            gpu_metrics::sample(&self.store, &mut self.metrics, &self.gpu_typical);
+            let stats = gpu_metrics::GpuStats::of(&self.store, &self.gpu_typical);
+            gpu_metrics::sample_stats(stats.as_ref(), &mut self.metrics);
+            gpu = Some(stats);
             if let Some(l) = &self.ledger {
                 l.borrow().sample(&mut self.metrics);
             }
@@ -794,15 +798,28 @@ impl Runtime<'_> {
             load.advance(now);
             load.sample(now, self.opts.metrics.then_some(&mut self.metrics));
         }
-        self.observe(now, end);
+        self.observe_with(now, end, gpu);
     }
 
     fn observe(&mut self, now: SimTime, end: bool) {
+        self.observe_with(now, end, None);
+    }
+
+    /// Checks the expectations at `now`; `gpu`: the GPU stats of this instant when
+    /// already computed.
+    fn observe_with(
+        &mut self,
+        now: SimTime,
+        end: bool,
+        mut gpu: Option<Option<gpu_metrics::GpuStats>>,
+    ) {
         let mut load = self.load.borrow_mut();
         if !load.is_empty() {
             load.advance(now);
             load.refresh(now);
         }
+        // The GPU stats walk every GPU node's pods: computed once per observation for
+        // all `gpu.*` expectations (the store does not change in between).
         for t in &mut self.trackers {
             let v = match (&t.exp.subject, &self.ledger) {
                 (Subject::Cost, Some(l)) => l.borrow().value(None, &t.exp.field, now),
@@ -817,9 +834,12 @@ impl Runtime<'_> {
                 ) => load
                     .value(*kind, namespace, name, &t.exp.field)
                     .unwrap_or_else(|| observe::value(&self.store, &t.exp.subject, &t.exp.field)),
-                (Subject::Gpu, _) => {
-                    gpu_metrics::value(&self.store, &self.gpu_typical, &t.exp.field)
-                }
+                (Subject::Gpu, _) => gpu
+                    .get_or_insert_with(|| {
+                        gpu_metrics::GpuStats::of(&self.store, &self.gpu_typical)
+                    })
+                    .as_ref()
+                    .map_or(f64::NAN, |s| s.field(&t.exp.field)),
                 _ => observe::value(&self.store, &t.exp.subject, &t.exp.field),
             };
             t.observe(now, v, end);
