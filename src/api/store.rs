@@ -362,6 +362,10 @@ pub struct Store {
     /// [`system_priority_class`]).
     pub priority_classes: Arena<PriorityClass>,
     rv: u64,
+    /// Counts the writes that can change a scheduling decision: every write except a
+    /// status or metadata update of a pod that stays unbound and un-nominated (see
+    /// [`Store::scheduling_epoch`]).
+    scheduling_epoch: u64,
     next_uid: u64,
     changes: Vec<Change>,
     pod_node: Vec<Option<u32>>,
@@ -422,6 +426,7 @@ impl Store {
             pdbs: Arena::default(),
             priority_classes: Arena::default(),
             rv: 0,
+            scheduling_epoch: 0,
             next_uid: 1,
             changes: Vec::new(),
             pod_node: Vec::new(),
@@ -678,8 +683,18 @@ impl Store {
     }
 
     fn next_rv(&mut self) -> u64 {
+        self.scheduling_epoch += 1;
         self.rv += 1;
         self.rv
+    }
+
+    /// A counter that moves on every write that may change what the scheduler computes
+    /// for a pending pod: any object created, changed or removed, except an update of a
+    /// pod that is unbound and not nominated both before and after it (such a pod is not
+    /// counted on any node by any plugin). Equal values mean an identical cluster for
+    /// scheduling, which the scheduler's failure memo relies on.
+    pub fn scheduling_epoch(&self) -> u64 {
+        self.scheduling_epoch
     }
 
     /// Creates an object: fills in name (from generateName), uid, resourceVersion,
@@ -945,11 +960,20 @@ impl Store {
     ) -> Option<T> {
         let before = self.pods.get(id)?;
         let was_unbound = before.spec.node_name.is_empty();
+        let was_nominated = !before.status.nominated_node_name.is_empty();
         let labels_before = labels_fingerprint(&before.meta.labels);
         self.index_pod(id, -1);
-        let rv = self.next_rv();
+        self.rv += 1;
+        let rv = self.rv;
         let pod = self.pods.get_mut(id).expect("checked above");
         let out = f(pod);
+        if !(was_unbound
+            && !was_nominated
+            && pod.spec.node_name.is_empty()
+            && pod.status.nominated_node_name.is_empty())
+        {
+            self.scheduling_epoch += 1;
+        }
         if was_unbound && !pod.spec.node_name.is_empty() {
             self.stats.bindings += 1;
             self.stats

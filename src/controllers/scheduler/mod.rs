@@ -14,6 +14,7 @@
 
 pub mod config;
 pub mod explain;
+mod failure_memo;
 pub mod feasible;
 pub mod framework;
 pub mod hypothetical;
@@ -253,6 +254,11 @@ pub struct Scheduler {
     /// a pod bound that matches one may make them schedulable (upstream's queueing hint
     /// for AssignedPodAdd/Update).
     ipa_waiting: Vec<ipa::AffinityTerm>,
+    /// Failed cycles replayed for identical pods while nothing changed ([`failure_memo`]).
+    memo: failure_memo::FailureMemo,
+    /// Watch events delivered that may change a decision (the memo's second epoch: the
+    /// scheduler's caches follow delivered events, which may lag the store).
+    watch_epoch: u64,
     node_images: Vec<Vec<NodeImage>>,
     image_states: Vec<BTreeMap<String, ImageStateSummary>>,
     /// Per topology key: every node's value as a small id (`u32::MAX`: no such label)
@@ -349,6 +355,8 @@ impl Scheduler {
             spread: SelectorCounts::default(),
             ipa: ipa::AffinityIndex::default(),
             ipa_waiting: Vec::new(),
+            memo: failure_memo::FailureMemo::default(),
+            watch_epoch: 0,
             node_images: Vec::new(),
             image_states: Vec::new(),
             global_images: BTreeMap::new(),
@@ -772,6 +780,17 @@ impl Scheduler {
         } else {
             None
         };
+        // The failure memo: an identical pod failed in this very cluster state.
+        let memo_able = rec.is_none()
+            && n > 0
+            && pod.status.nominated_node_name.is_empty()
+            && self.queue.nominator.node_of(pod_id).is_none();
+        let epochs = (store.scheduling_epoch(), self.watch_epoch);
+        if memo_able && let Some(f) = self.memo.lookup(epochs, profile, pod) {
+            let f = f.clone();
+            return self.replay_failure(pod_id, &f, ctx);
+        }
+        let rng_at_start = ctx.rng.get_word_pos();
         let cycle = self.pre_filter(pod, store);
         let pod_has_affinity =
             !pod.spec.node_selector.is_empty() || pod.spec.node_affinity.is_some();
@@ -864,6 +883,9 @@ impl Scheduler {
                 r.unschedulable(&msg, (self.enabled.preemption && n > 0).then_some(&post));
                 self.finish_explain(r, ctx.store, &[], None);
             }
+            let post_nominates = matches!(post.nominating, preemption::Nominating::Set(_));
+            let post_clears = matches!(post.nominating, preemption::Nominating::Clear);
+            let post_victims = !post.victims.is_empty();
             // handleSchedulingFailure: the nominator first, then the pod's status.
             let priority = ctx.store.pods.get(pod_id).map_or(0, |p| p.spec.priority);
             match &post.nominating {
@@ -881,6 +903,26 @@ impl Scheduler {
                     preemption::Nominating::Set(node) => p.status.nominated_node_name = node,
                 }
             });
+            let memoise = memo_able
+                && nominated.is_none()
+                && processed == n
+                && !post_victims
+                && !post_nominates
+                && ctx.rng.get_word_pos() == rng_at_start;
+            if memoise && let Some(p) = ctx.store.pods.get(pod_id) {
+                let failure = failure_memo::Failure {
+                    message: msg.clone(),
+                    clear_nomination: post_clears,
+                    processed,
+                    waiting: cycle
+                        .inter_pod
+                        .iter()
+                        .flat_map(|st| st.required_affinity.iter().cloned())
+                        .collect(),
+                };
+                let epochs = (ctx.store.scheduling_epoch(), self.watch_epoch);
+                self.memo.insert(epochs, profile, p, failure);
+            }
             ctx.store
                 .record_event(now, Kind::Pod, &ns, &name, "FailedScheduling", || msg);
             return false;
@@ -928,6 +970,49 @@ impl Scheduler {
                 format!("Successfully assigned {ns}/{name} to {node_name}")
             });
         true
+    }
+
+    /// Does what the failed cycle `f` of an identical pod did, for pod `pod_id`, in the
+    /// same order as [`Scheduler::schedule_one`]'s failure path ([`failure_memo`]).
+    fn replay_failure(
+        &mut self,
+        pod_id: u32,
+        f: &failure_memo::Failure,
+        ctx: &mut Ctx<'_>,
+    ) -> bool {
+        let now = ctx.now;
+        // PreFilter's registration of the required affinity terms waited for.
+        for t in &f.waiting {
+            if self.ipa_waiting.len() < 64 && !self.ipa_waiting.contains(t) {
+                self.ipa_waiting.push(t.clone());
+            }
+        }
+        // Every node was processed, so the rotating start index is where it was.
+        self.stats.nodes_filtered += f.processed as u64;
+        self.stats.failed_attempts += 1;
+        ctx.store.stats.failed_scheduling_attempts += 1;
+        if f.clear_nomination {
+            self.queue.nominator.remove(pod_id);
+        }
+        let Some((ns, name)) = ctx
+            .store
+            .pods
+            .get(pod_id)
+            .map(|p| (p.meta.namespace.clone(), p.meta.name.clone()))
+        else {
+            return false;
+        };
+        ctx.store.update_pod(pod_id, now, |p| {
+            p.status.unschedulable = true;
+            if f.clear_nomination {
+                p.status.nominated_node_name.clear();
+            }
+        });
+        ctx.store
+            .record_event(now, Kind::Pod, &ns, &name, "FailedScheduling", || {
+                f.message.clone()
+            });
+        false
     }
 
     /// Starts recording this cycle when the explain log selects `pod`.
@@ -1977,6 +2062,20 @@ fn listed_default_constraints(
         .collect()
 }
 
+/// Whether a delivered watch event leaves every scheduling decision as it was: a change
+/// of a pod that is unbound and not nominated (no plugin counts such a pod on a node).
+fn quiet_for_scheduling(change: &Change, store: &Store) -> bool {
+    let unplaced = |p: &Pod| p.spec.node_name.is_empty() && p.status.nominated_node_name.is_empty();
+    match (change.kind, change.op) {
+        (Kind::Pod, Op::Deleted) => match change.old.as_deref() {
+            Some(Object::Pod(p)) => unplaced(p),
+            _ => false,
+        },
+        (Kind::Pod, _) => store.pods.get(change.id).is_some_and(unplaced),
+        _ => false,
+    }
+}
+
 /// Upstream's FitError message: `0/5 nodes are available: 2 Insufficient cpu, 3
 /// node(s) had untolerated taint {k: v}.` with reasons sorted
 /// (pkg/scheduler/framework/types.go FitError.Error).
@@ -1992,6 +2091,9 @@ impl Controller for Scheduler {
     }
 
     fn on_change(&mut self, change: &Change, store: &Store, queue: &mut WorkQueue) {
+        if !quiet_for_scheduling(change, store) {
+            self.watch_epoch += 1;
+        }
         match (change.kind, change.op) {
             (Kind::Node, op) => {
                 self.topo.clear();
