@@ -2,7 +2,8 @@
 //! pod identical to it while nothing the scheduler reads has changed.
 //!
 //! Upstream kube-scheduler retries an unschedulable pod after every relevant cluster event
-//! and at least every `podMaxInUnschedulablePodsDuration` (5 min), and each retry filters
+//! and at least every `podMaxInUnschedulablePodsDuration` (5 min;
+//! pkg/scheduler/backend/queue/scheduling_queue.go), and each retry filters
 //! every node again. A pod that is unschedulable for days (a replayed trace keeps dozens
 //! of them) therefore costs a full node scan every five minutes, and a Deployment's
 //! pending replicas each cost one after every event that moves them. When the cluster is
@@ -23,7 +24,6 @@
 
 use super::plugins::inter_pod_affinity::AffinityTerm;
 use crate::api::Pod;
-use crate::api::objects::PodSpec;
 
 /// How many distinct failed pod shapes are remembered at once.
 const CAPACITY: usize = 16;
@@ -59,11 +59,10 @@ pub(super) struct FailureMemo {
 
 /// Whether `a` and `b` schedule alike: every field a plugin reads.
 fn same_shape(a: &Pod, b: &Pod) -> bool {
-    let spec_eq = |x: &PodSpec, y: &PodSpec| x == y;
     a.meta.namespace == b.meta.namespace
         && a.meta.labels == b.meta.labels
         && a.meta.annotations == b.meta.annotations
-        && spec_eq(&a.spec, &b.spec)
+        && a.spec == b.spec
 }
 
 impl FailureMemo {

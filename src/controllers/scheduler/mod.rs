@@ -727,13 +727,21 @@ impl Scheduler {
             }
             cs.inter_pod =
                 ipa::pre_filter(pod, store, &self.ipa, &mut self.spread, &self.topo).map(Box::new);
-            for t in cs.inter_pod.iter().flat_map(|st| &st.required_affinity) {
-                if self.ipa_waiting.len() < 64 && !self.ipa_waiting.contains(t) {
-                    self.ipa_waiting.push(t.clone());
-                }
+            if let Some(st) = cs.inter_pod.as_deref() {
+                self.wait_for_terms(&st.required_affinity);
             }
         }
         cs
+    }
+
+    /// Registers required affinity terms a pending pod waits for (at most 64 distinct),
+    /// so a bound pod matching one moves the unschedulable pods.
+    fn wait_for_terms(&mut self, terms: &[ipa::AffinityTerm]) {
+        for t in terms {
+            if self.ipa_waiting.len() < 64 && !self.ipa_waiting.contains(t) {
+                self.ipa_waiting.push(t.clone());
+            }
+        }
     }
 
     /// InterPodAffinity PreScore (scoring.go PreScore): `None` is Skip.
@@ -982,11 +990,7 @@ impl Scheduler {
     ) -> bool {
         let now = ctx.now;
         // PreFilter's registration of the required affinity terms waited for.
-        for t in &f.waiting {
-            if self.ipa_waiting.len() < 64 && !self.ipa_waiting.contains(t) {
-                self.ipa_waiting.push(t.clone());
-            }
-        }
+        self.wait_for_terms(&f.waiting);
         // Every node was processed, so the rotating start index is where it was.
         self.stats.nodes_filtered += f.processed as u64;
         self.stats.failed_attempts += 1;
